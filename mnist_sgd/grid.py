@@ -1,0 +1,110 @@
+"""The experiment grid, derived from the validated config in this one place.
+
+A *point* is a (batch size B, training-set size N') pair; a *run* is one training job:
+(backend, B, N', lr, seed). The assignment's grid is B in {1, 10, 100, 1000} at the full
+training set plus N' in {100, 500, 1000, 10000} at B = 100; the shared point
+(B = 100, full set) appears once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NUMPY = "numpy"
+
+
+def format_lr(lr: float) -> str:
+    """Canonical text of a learning rate for paths: positional, shortest round-trip (0.001, 0.5)."""
+    return np.format_float_positional(float(lr), trim="-")
+
+
+@dataclass(frozen=True, order=True)
+class Point:
+    """A (batch size, training-set size) point of the grid."""
+
+    batch_size: int
+    n_train: int
+
+
+@dataclass(frozen=True, order=True)
+class Run:
+    """One training job."""
+
+    backend: str
+    batch_size: int
+    n_train: int
+    lr: float
+    seed: int
+
+    @property
+    def point(self) -> Point:
+        return Point(self.batch_size, self.n_train)
+
+    @property
+    def path(self) -> str:
+        """Folder of this run's outputs, relative to results/runs/."""
+        return run_path(self.backend, self.batch_size, self.n_train, format_lr(self.lr), self.seed)
+
+
+def run_path(backend: str, batch_size: int | str, n_train: int | str, lr: str, seed: int | str) -> str:
+    """``{backend}/b{B}/n{N}/lr{lr}/seed{seed}``: the run folder layout, wildcards or values."""
+    return f"{backend}/b{batch_size}/n{n_train}/lr{lr}/seed{seed}"
+
+
+def batch_points(config: dict) -> list[Point]:
+    """Question 3: every batch size on the full training set."""
+    return [Point(b, config["data"]["n_train"]) for b in config["grid"]["batch_sizes"]]
+
+
+def subset_points(config: dict) -> list[Point]:
+    """Question 5: every N' at the subset batch size."""
+    b = config["grid"]["subset_batch_size"]
+    return [Point(b, n) for n in config["grid"]["subset_sizes"]]
+
+
+def comparison_point(config: dict) -> Point:
+    """Question 6: the point the frameworks are checked at (B = 100 on the full set, as assigned)."""
+    return Point(config["grid"]["subset_batch_size"], config["data"]["n_train"])
+
+
+def all_points(config: dict) -> list[Point]:
+    """Every point, each once, sorted."""
+    return sorted(set(batch_points(config)) | set(subset_points(config)))
+
+
+def numpy_runs(config: dict) -> list[Run]:
+    """Every NumPy run: each point at each learning rate and seed."""
+    return [
+        Run(NUMPY, p.batch_size, p.n_train, lr, seed)
+        for p in all_points(config)
+        for lr in config["grid"]["learning_rates"]
+        for seed in config["training"]["seeds"]
+    ]
+
+
+def framework_points(config: dict) -> list[Point]:
+    """The points the framework backends train (config ``frameworks.points``)."""
+    if not config["frameworks"]["backends"]:
+        return []
+    return all_points(config) if config["frameworks"]["points"] == "all" else [comparison_point(config)]
+
+
+def framework_runs(config: dict, chosen_lr: dict[Point, float]) -> list[Run]:
+    """Framework runs, given NumPy's chosen lr per point (used when ``frameworks.learning_rates: chosen``)."""
+    runs = []
+    for p in framework_points(config):
+        lrs = config["grid"]["learning_rates"] if config["frameworks"]["learning_rates"] == "all" else [chosen_lr[p]]
+        runs += [
+            Run(backend, p.batch_size, p.n_train, lr, seed)
+            for backend in config["frameworks"]["backends"]
+            for lr in lrs
+            for seed in config["training"]["seeds"]
+        ]
+    return runs
+
+
+def subset_keys(config: dict) -> list[tuple[int, int]]:
+    """Every (N', seed) training subset the grid uses."""
+    return sorted({(p.n_train, s) for p in all_points(config) for s in config["training"]["seeds"]})
