@@ -1,0 +1,115 @@
+"""The linear classifier, its squared loss, and minibatch SGD: the textbook algorithm.
+
+Model: scores = X W (+ b), W (d, k), b (k,); prediction = argmax of the scores.
+Loss on n examples with one-hot targets Y (n, k):
+
+    L(W, b) = 1/(2n) * sum_i || W^T x_i + b - y_i ||^2
+
+Its gradient is  dL/dW = 1/n * X^T (X W + b - Y),  dL/db = 1/n * sum_i (W^T x_i + b - y_i).
+
+One epoch of minibatch SGD walks a permutation of the examples in minibatches of size B
+(the last one may be smaller) and after **every** minibatch updates
+
+    W <- W - lr * 1/|batch| * X_b^T (X_b W + b - Y_b),   b <- b - lr * mean of the residuals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import blas
+
+from mnist_sgd.minibatches import minibatches
+
+
+@dataclass
+class Params:
+    """Model parameters: ``W`` (d, k), ``b`` (k,) or None when the model has no bias."""
+
+    W: np.ndarray
+    b: np.ndarray | None = None
+
+    @classmethod
+    def zeros(cls, d: int, k: int, dtype: str = "float32", bias: bool = False) -> Params:
+        """Zero initialisation (the default of the assignment and of every backend here)."""
+        return cls(np.zeros((d, k), dtype=dtype), np.zeros(k, dtype=dtype) if bias else None)
+
+    def copy(self) -> Params:
+        return Params(self.W.copy(), None if self.b is None else self.b.copy())
+
+
+def scores(params: Params, X: np.ndarray) -> np.ndarray:
+    """X (n, d) -> scores (n, k) = X W + b."""
+    S = X @ params.W
+    if params.b is not None:
+        S += params.b
+    return S
+
+
+def squared_loss(params: Params, X: np.ndarray, Y: np.ndarray) -> float:
+    """L = 1/(2n) * sum ||W^T x_i + b - y_i||^2, accumulated in float64."""
+    R = scores(params, X).astype(np.float64) - Y
+    return float(np.einsum("ij,ij->", R, R) / (2 * len(X)))
+
+
+def gradient(params: Params, X: np.ndarray, Y: np.ndarray) -> Params:
+    """Gradient of :func:`squared_loss`: dW = X^T R / n (d, k), db = mean of R (k,), R = XW + b - Y."""
+    R = scores(params, X) - Y
+    return Params(X.T @ R / len(X), R.mean(axis=0) if params.b is not None else None)
+
+
+def sgd_step(params: Params, Xb: np.ndarray, Yb: np.ndarray, lr: float) -> None:
+    """One update on the minibatch (Xb (m, d), Yb (m, k)), in place:
+    W <- W - lr/m * Xb^T (Xb W + b - Yb),  b <- b - lr/m * sum of the residual rows."""
+    R = scores(params, Xb)
+    R -= Yb
+    R *= lr / len(Xb)  # scale the small (m, k) residual, not the (d, k) gradient
+    params.W -= Xb.T @ R
+    if params.b is not None:
+        params.b -= R.sum(axis=0)
+
+
+def sgd_epoch(params: Params, X: np.ndarray, Y: np.ndarray, order: np.ndarray, batch_size: int, lr: float) -> int:
+    """One epoch of minibatch SGD over ``order`` (a permutation of the rows of X), in place.
+
+    Args:
+        params: updated in place.
+        X: (n, d) inputs; Y: (n, k) one-hot targets, same dtype as ``params.W``.
+        order: int (n,) visiting order; batch_size: B >= 1; lr: learning rate.
+
+    Returns:
+        the number of updates made: ceil(n / B).
+    """
+    if batch_size == 1:
+        return sgd_epoch_single(params, X, Y, order, lr)
+    updates = 0
+    for batch in minibatches(order, batch_size):
+        sgd_step(params, X[batch], Y[batch], lr)
+        updates += 1
+    return updates
+
+
+def sgd_epoch_single(params: Params, X: np.ndarray, Y: np.ndarray, order: np.ndarray, lr: float) -> int:
+    """:func:`sgd_epoch` for B = 1, the same update for one example x_i at a time:
+
+        r = W^T x_i + b - y_i   (k,)       W <- W - lr * x_i r^T       b <- b - lr * r
+
+    written with BLAS gemv and an in-place rank-1 update (ger), because NumPy's
+    ``np.outer`` allocates and costs several times more than the update itself.
+    """
+    W = np.asfortranarray(params.W)  # BLAS updates a Fortran-ordered matrix in place
+    b = params.b
+    gemv, ger = blas.get_blas_funcs(("gemv", "ger"), (W,))
+    neg_lr = -lr
+    for i in order.tolist():
+        x = X[i]
+        r = gemv(1.0, W, x, trans=1)  # W^T x_i
+        if b is not None:
+            r += b
+        r -= Y[i]
+        ger(neg_lr, x, r, a=W, overwrite_a=1)  # W += (-lr) x_i r^T, in place
+        if b is not None:
+            b -= lr * r
+    params.W[...] = W  # a no-op when params.W was already Fortran-ordered
+    return len(order)
