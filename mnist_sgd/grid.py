@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 NUMPY = "numpy"
+#: Path value of the lr of a framework run that follows NumPy's lr choice at its point.
+CHOSEN = "chosen"
 
 
 def format_lr(lr: float) -> str:
@@ -91,18 +93,39 @@ def framework_points(config: dict) -> list[Point]:
     return all_points(config) if config["frameworks"]["points"] == "all" else [comparison_point(config)]
 
 
-def framework_runs(config: dict, chosen_lr: dict[Point, float]) -> list[Run]:
-    """Framework runs, given NumPy's chosen lr per point (used when ``frameworks.learning_rates: chosen``)."""
-    runs = []
-    for p in framework_points(config):
-        lrs = config["grid"]["learning_rates"] if config["frameworks"]["learning_rates"] == "all" else [chosen_lr[p]]
-        runs += [
-            Run(backend, p.batch_size, p.n_train, lr, seed)
-            for backend in config["frameworks"]["backends"]
-            for lr in lrs
-            for seed in config["training"]["seeds"]
-        ]
-    return runs
+@dataclass(frozen=True, order=True)
+class FrameworkRun:
+    """A framework training job; ``lr`` is a number, or :data:`CHOSEN` (NumPy's choice, read at run time)."""
+
+    backend: str
+    batch_size: int
+    n_train: int
+    lr: str
+    seed: int
+
+    @property
+    def point(self) -> Point:
+        return Point(self.batch_size, self.n_train)
+
+    @property
+    def path(self) -> str:
+        return run_path(self.backend, self.batch_size, self.n_train, self.lr, self.seed)
+
+
+def framework_runs(config: dict) -> list[FrameworkRun]:
+    """Framework runs at :func:`framework_points`: at NumPy's chosen lr
+    (``frameworks.learning_rates: chosen``) or at every lr of the grid (``all``)."""
+    if config["frameworks"]["learning_rates"] == "all":
+        lrs = [format_lr(lr) for lr in config["grid"]["learning_rates"]]
+    else:
+        lrs = [CHOSEN]
+    return [
+        FrameworkRun(backend, p.batch_size, p.n_train, lr, seed)
+        for p in framework_points(config)
+        for backend in config["frameworks"]["backends"]
+        for lr in lrs
+        for seed in config["training"]["seeds"]
+    ]
 
 
 def subset_keys(config: dict) -> list[tuple[int, int]]:

@@ -1,0 +1,39 @@
+"""The closed-form least-squares optimum: the floor no SGD run's loss can go below.
+
+The squared loss L(W, b) = 1/(2n) sum ||W^T x_i + b - y_i||^2 is convex; its minimum over
+all W (d, k) and b is reached by the least-squares solution of [X 1] [W; b] = Y, computed in
+float64 with ``numpy.linalg.lstsq`` (minimum-norm, so constant-zero pixels are harmless).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mnist_sgd.sgd import Params
+from mnist_sgd.training import EvalSet, evaluate
+
+
+def least_squares_params(X: np.ndarray, Y: np.ndarray, bias: bool = False) -> tuple[Params, int]:
+    """Minimiser of the squared loss on X (n, d), Y (n, k), in float64; also the rank of the design matrix."""
+    A = np.asarray(X, dtype=np.float64)
+    if bias:
+        A = np.hstack([A, np.ones((len(A), 1))])
+    solution, _, rank, _ = np.linalg.lstsq(A, np.asarray(Y, dtype=np.float64), rcond=None)
+    if bias:
+        return Params(solution[:-1], solution[-1]), int(rank)
+    return Params(solution), int(rank)
+
+
+def least_squares_floor(train: EvalSet, others: list[EvalSet], bias: bool = False) -> dict:
+    """L* on ``train`` and the accuracies of the least-squares solution on every set.
+
+    Returns:
+        {"floor_loss": L*, "rank": r, "n": n, "<set>_loss": ..., "<set>_accuracy": ...}.
+    """
+    params, rank = least_squares_params(train.X, train.Y, bias)
+    out: dict = {"n": len(train.X), "rank": rank, "bias": bias}
+    for data in [train, *others]:
+        X64 = EvalSet(data.name, np.asarray(data.X, dtype=np.float64), np.asarray(data.Y, dtype=np.float64), data.labels)
+        out[f"{data.name}_loss"], out[f"{data.name}_accuracy"] = evaluate(params, X64)
+    out["floor_loss"] = out["train_loss"]
+    return out

@@ -1,0 +1,61 @@
+"""Shared fixtures: the repository root and the real MNIST arrays built from a local mirror.
+
+The MNIST mirror is ``$MNIST_MIRROR`` if set, else ``<repo>/../shared/mnist`` (the offline
+copy CI has beside its clone); tests that need the data are skipped when neither exists.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # also done by pyproject's pythonpath; harmless twice
+    sys.path.insert(0, str(REPO_ROOT))
+
+#: The offline mirror beside the repository (see README, "Offline use").
+DEFAULT_MIRROR = REPO_ROOT.parent / "shared" / "mnist"
+
+
+def local_mnist_mirror() -> str | None:
+    """``$MNIST_MIRROR`` if set, else the default offline mirror if it exists, else None."""
+    from_env = os.environ.get("MNIST_MIRROR")
+    if from_env:
+        return from_env
+    return str(DEFAULT_MIRROR) if DEFAULT_MIRROR.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository's root folder (holds Snakefile, config.yaml, mnist_sgd/)."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def mnist_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the cached arrays (``{train,val,test}_{images,labels}.npy``, ``manifest.json``).
+
+    Built once per test session from the real MNIST files, fetched checksum-verified from
+    the local mirror into ``<tmp>/idx/`` and converted by ``build_arrays`` into
+    ``<tmp>/arrays/`` (default split: 50,000 train, 10,000 val, 10,000 test).
+    """
+    mirror = local_mnist_mirror()
+    if mirror is None:
+        pytest.skip(
+            f"no MNIST mirror: set MNIST_MIRROR to a folder with the four MNIST .gz files "
+            f"(or place them in {DEFAULT_MIRROR})"
+        )
+    from mnist_sgd.dataset import build_arrays
+    from mnist_sgd.download import MNIST_SHA256, fetch_verified, mirror_list
+
+    root = tmp_path_factory.mktemp("mnist")
+    idx_dir, arrays_dir = root / "idx", root / "arrays"
+    # $MNIST_MIRROR comes first by itself; the default folder is passed as local_mirror.
+    mirrors = mirror_list([], mirror)
+    for name, sha256 in MNIST_SHA256.items():
+        fetch_verified(name, idx_dir / name, mirrors, sha256)
+    build_arrays(idx_dir, arrays_dir)
+    return arrays_dir

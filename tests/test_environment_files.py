@@ -1,0 +1,156 @@
+"""The environment files agree with each other, with the running interpreter, and with the README.
+
+requirements.txt is the one list of pins; environment.yml installs it through pip (or, if it
+ever lists packages itself, must list the same pins); the venv that runs these tests must
+hold exactly those versions; scripts/bootstrap.sh, .ci/run and the Makefile must parse,
+and the README's quick-start commands must be Makefile targets.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REQUIREMENTS = REPO_ROOT / "requirements.txt"
+ENVIRONMENT = REPO_ROOT / "environment.yml"
+
+#: Packages whose installed version must equal the pin (torch: public version, no "+cpu").
+KEY_PACKAGES = ["snakemake", "numpy", "tensorflow-cpu", "torch", "weasyprint", "matplotlib", "jinja2"]
+
+
+def requirement_lines(text: str) -> list[str]:
+    """The requirement lines of a requirements file: comments and blank lines dropped."""
+    lines = (line.split(" #", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def pins(lines: list[str], where: str) -> dict[str, str]:
+    """{canonical name: version} of ``name==version`` lines; any other form is an error."""
+    pinned: dict[str, str] = {}
+    for line in lines:
+        req = Requirement(line)
+        specs = list(req.specifier)
+        assert len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version, (
+            f"{where}: {line!r} is not pinned with a single '=='"
+        )
+        name = canonicalize_name(req.name)
+        assert name not in pinned, f"{where}: {req.name} is listed twice"
+        pinned[name] = specs[0].version
+    return pinned
+
+
+def requirements_pins() -> dict[str, str]:
+    return pins(requirement_lines(REQUIREMENTS.read_text()), "requirements.txt")
+
+
+def load_environment() -> dict:
+    return yaml.safe_load(ENVIRONMENT.read_text())
+
+
+def test_every_requirement_is_pinned_with_double_equals():
+    lines = requirement_lines(REQUIREMENTS.read_text())
+    assert lines, "requirements.txt lists no packages"
+    for line in lines:
+        assert not line.startswith("-"), f"requirements.txt: option line {line!r}; pins only"
+    assert len(requirements_pins()) == len(lines)
+
+
+def test_key_packages_are_in_requirements():
+    missing = [name for name in KEY_PACKAGES if canonicalize_name(name) not in requirements_pins()]
+    assert not missing, f"requirements.txt does not pin {missing}"
+
+
+def test_environment_yml_pins_python_311_from_conda_forge():
+    env = load_environment()
+    assert env["name"] == "mnist-sgd-report"
+    assert env["channels"] == ["conda-forge"]
+    conda_deps = [dep for dep in env["dependencies"] if isinstance(dep, str)]
+    assert "python=3.11" in conda_deps, f"environment.yml must pin python=3.11, has {conda_deps}"
+    assert "pip" in conda_deps, "environment.yml must install pip for its pip: section"
+
+
+def test_environment_yml_and_requirements_agree():
+    env = load_environment()
+    pip_sections = [dep["pip"] for dep in env["dependencies"] if isinstance(dep, dict) and "pip" in dep]
+    assert len(pip_sections) == 1, "environment.yml needs exactly one pip: section"
+    pip_lines = [str(line).strip() for line in pip_sections[0]]
+    includes = [line for line in pip_lines if re.match(r"^(-r|--requirement)[ =]", line)]
+    if includes:
+        # The pip section installs requirements.txt itself, so the pins agree by construction.
+        assert pip_lines == includes, f"environment.yml: pins beside the -r include: {pip_lines}"
+        targets = [(ENVIRONMENT.parent / re.split(r"[ =]", line, maxsplit=1)[1].strip()).resolve() for line in includes]
+        assert targets == [REQUIREMENTS.resolve()], f"environment.yml includes {targets}, not requirements.txt"
+    else:
+        env_pins = pins(pip_lines, "environment.yml")
+        # torch's CPU build on conda-forge is named pytorch-cpu; accept it for torch.
+        for dep in env["dependencies"]:
+            if isinstance(dep, str) and "=" in dep and not dep.startswith("python="):
+                name, version = re.split(r"=+", dep, maxsplit=1)
+                name = "torch" if name in ("pytorch", "pytorch-cpu") else name
+                env_pins[canonicalize_name(name)] = version
+        assert env_pins == requirements_pins()
+
+
+@pytest.mark.parametrize("package", KEY_PACKAGES)
+def test_installed_version_matches_pin(package):
+    pinned = requirements_pins()[canonicalize_name(package)]
+    try:
+        installed = importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        pytest.fail(f"{package} is not installed in {sys.prefix}; run `bash scripts/bootstrap.sh`")
+    assert Version(installed).public == Version(pinned).public, (
+        f"{package} {installed} installed in {sys.prefix}, requirements.txt pins {pinned}; "
+        "run `bash scripts/bootstrap.sh` (it reinstalls when requirements.txt changes)"
+    )
+
+
+def test_running_python_is_311():
+    assert sys.version_info[:2] == (3, 11), f"tests run on Python {sys.version.split()[0]}, the project pins 3.11"
+
+
+@pytest.mark.parametrize("script", ["scripts/bootstrap.sh", ".ci/run"])
+def test_shell_scripts_parse(script):
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash not found")
+    result = subprocess.run([bash, "-n", str(REPO_ROOT / script)], capture_output=True, text=True)
+    assert result.returncode == 0, f"bash -n {script}: {result.stderr}"
+
+
+def quick_start_commands() -> list[str]:
+    """The commands in the first code block of the README's "Quick start" section."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = re.search(r"^## Quick start\n(.*?)(?=^## )", readme, re.S | re.M)
+    assert section, "README.md has no '## Quick start' section"
+    block = re.search(r"```[a-z]*\n(.*?)```", section.group(1), re.S)
+    assert block, "README.md's Quick start has no code block"
+    return [line.split("#", 1)[0].strip() for line in block.group(1).splitlines() if line.split("#", 1)[0].strip()]
+
+
+def test_readme_quick_start_is_make_report_and_make_test():
+    assert quick_start_commands() == ["make report", "make test"]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^\s*make test\b", ci, re.M), ".ci/run must run `make test`, the README's test command"
+
+
+@pytest.mark.parametrize("target", ["help", "bootstrap", "report", "quick", "test", "lint", "clean"])
+def test_makefile_has_target(target):
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make not found")
+    result = subprocess.run([make, "-n", "-C", str(REPO_ROOT), target], capture_output=True, text=True)
+    assert result.returncode == 0, f"make -n {target}: {result.stderr}"

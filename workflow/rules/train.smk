@@ -1,0 +1,100 @@
+# Training: one job per (backend, batch size, N', lr, seed), the least-squares floor per
+# training subset, the lr choice per point, and the framework-vs-NumPy comparison.
+
+
+rule draw_subset:
+    output:
+        "results/subsets/n{n}_seed{seed}.npy",
+    params:
+        n_total=config["data"]["n_train"],
+    log:
+        "logs/draw_subset/n{n}_seed{seed}.log",
+    message:
+        "Drawing the training subset N'={wildcards.n} (seed {wildcards.seed})"
+    script:
+        "../../scripts/draw_subset.py"
+
+
+rule train:
+    input:
+        unpack(train_inputs),
+    output:
+        history=f"{RUN_DIR}/history.csv",
+        summary=f"{RUN_DIR}/summary.json",
+        weights=f"{RUN_DIR}/weights.npz",
+    params:
+        epochs=config["training"]["epochs"],
+        dtype=config["training"]["dtype"],
+        bias=config["training"]["bias"],
+        divergence_factor=config["training"]["divergence_factor"],
+    log:
+        RUN_LOG,
+    benchmark:
+        "results/benchmarks/train/"
+        + grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}")
+        + ".tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    message:
+        "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr} seed={wildcards.seed}"
+    script:
+        "../../scripts/train.py"
+
+
+rule least_squares_floor:
+    input:
+        manifest=DATA,
+        subset=subset_file,
+    output:
+        "results/floor/n{n}_seed{seed}.json",
+    params:
+        bias=config["training"]["bias"],
+    log:
+        "logs/least_squares_floor/n{n}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/least_squares_floor/n{n}_seed{seed}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    message:
+        "Least-squares floor of N'={wildcards.n} (seed {wildcards.seed})"
+    script:
+        "../../scripts/least_squares_floor.py"
+
+
+rule choose_lr:
+    input:
+        point_summaries,
+    output:
+        "results/lr_choice/{backend}/b{batch}_n{n}.json",
+    log:
+        "logs/choose_lr/{backend}/b{batch}_n{n}.log",
+    message:
+        "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} on validation accuracy"
+    script:
+        "../../scripts/choose_lr.py"
+
+
+rule compare_backends:
+    input:
+        unpack(reference_inputs),
+        summary=f"{RUN_DIR}/summary.json",
+        history=f"{RUN_DIR}/history.csv",
+        weights=f"{RUN_DIR}/weights.npz",
+    output:
+        "results/consistency/"
+        + grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}")
+        + ".json",
+    params:
+        dtype=config["training"]["dtype"],
+        tolerances=config["consistency"][config["training"]["dtype"]],
+    log:
+        "logs/compare_backends/"
+        + grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}")
+        + ".log",
+    message:
+        "Comparing {wildcards.backend} with numpy: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr}"
+    script:
+        "../../scripts/compare_backends.py"
