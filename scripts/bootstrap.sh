@@ -107,7 +107,7 @@ if $new_venv || [[ "$wanted" != "$installed" ]]; then
     PYTHONUNBUFFERED=1 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -r "$REQUIREMENTS" 2>&1 |
         tee "$PIP_LOG" |
         grep --line-buffered -E '^(Collecting|Successfully installed)' |
-        sed -E 's/^Successfully installed .*/  done/; s/^Collecting ([^ ]+).*/  collecting \1/'
+        sed -u -E 's/^Successfully installed .*/  done/; s/^Collecting ([^ ]+).*/  collecting \1/'
     status=${PIPESTATUS[0]}
     set -o pipefail
     if ((status != 0)); then

@@ -40,6 +40,7 @@ import tensorflow as tf  # noqa: E402
 from mnist_sgd.sgd import Params  # noqa: E402
 
 #: XLA-compile the epoch function (several times faster than the plain graph executor at small B).
+MODE = os.environ.get("MODE", "layer")
 JIT_COMPILE = os.environ.get("MNIST_SGD_TF_JIT", "1") == "1"
 
 
@@ -103,7 +104,14 @@ class Trainer:
         Yb = tf.gather(self.Y, idx)
         with tf.GradientTape() as tape:
             tape.watch(theta)
-            scores, _ = self.layer.stateless_call(theta, [], Xb)
+            if MODE == "layer_t":
+                scores, _ = self.layer.stateless_call([tf.transpose(theta[0]), *theta[1:]], [], Xb)
+            elif MODE == "mm_t":
+                scores = tf.matmul(Xb, theta[0], transpose_b=True)
+                if self.bias:
+                    scores = scores + theta[1]
+            else:
+                scores, _ = self.layer.stateless_call(theta, [], Xb)
             loss = half_sum_squared_loss(scores, Yb)
         grads = tape.gradient(loss, theta)
         lr = tf.constant(self.lr, dtype=self.dtype)
@@ -114,6 +122,8 @@ class Trainer:
         n_full, tail = divmod(n, B)
         variables = self.layer.trainable_variables  # [kernel] or [kernel, bias], keras' order
         theta = [tf.convert_to_tensor(v.value) for v in variables]
+        if MODE != "layer":
+            theta[0] = tf.transpose(theta[0])
 
         def body(i, *theta):
             idx = tf.slice(order, [i * B], [B])
@@ -124,6 +134,8 @@ class Trainer:
             _, *theta = tf.while_loop(lambda i, *_: i < n_full, body, (i0, *theta), parallel_iterations=1)
         if tail:
             theta = self._step(list(theta), order[n_full * B:])
+        if MODE != "layer":
+            theta[0] = tf.transpose(theta[0])
         for v, t in zip(variables, theta):
             v.assign(t)
         return tf.constant(n_full + (1 if tail else 0), tf.int64)
