@@ -91,4 +91,4 @@ def test_snakemake_reports_a_bad_config_by_key(repo_root, tmp_path):
     result = snakemake(repo_root, "-n", "--cores", "1", "--directory", str(tmp_path),
                        "--configfile", str(repo_root / "config.yaml"), "--config", "grid={'batch_sizes': [0]}")
     assert result.returncode != 0
-    assert "grid.batch_sizes[0] = 0" in result.stdout + result.stderr
+    assert "grid.batch_sizes[0] = " in result.stdout + result.stderr

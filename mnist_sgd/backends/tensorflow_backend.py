@@ -40,8 +40,7 @@ import tensorflow as tf  # noqa: E402
 from mnist_sgd.sgd import Params  # noqa: E402
 
 #: XLA-compile the epoch function (several times faster than the plain graph executor at small B).
-MODE = os.environ.get("MODE", "layer")
-JIT_COMPILE = os.environ.get("MNIST_SGD_TF_JIT", "1") == "1"
+JIT_COMPILE = True
 
 
 def configure_threads(n: int = 1) -> None:
@@ -104,14 +103,8 @@ class Trainer:
         Yb = tf.gather(self.Y, idx)
         with tf.GradientTape() as tape:
             tape.watch(theta)
-            if MODE == "layer_t":
-                scores, _ = self.layer.stateless_call([tf.transpose(theta[0]), *theta[1:]], [], Xb)
-            elif MODE == "mm_t":
-                scores = tf.matmul(Xb, theta[0], transpose_b=True)
-                if self.bias:
-                    scores = scores + theta[1]
-            else:
-                scores, _ = self.layer.stateless_call(theta, [], Xb)
+            # theta[0] is the kernel transposed, (k, d): see the class docstring.
+            scores, _ = self.layer.stateless_call([tf.transpose(theta[0]), *theta[1:]], [], Xb)
             loss = half_sum_squared_loss(scores, Yb)
         grads = tape.gradient(loss, theta)
         lr = tf.constant(self.lr, dtype=self.dtype)
@@ -122,8 +115,7 @@ class Trainer:
         n_full, tail = divmod(n, B)
         variables = self.layer.trainable_variables  # [kernel] or [kernel, bias], keras' order
         theta = [tf.convert_to_tensor(v.value) for v in variables]
-        if MODE != "layer":
-            theta[0] = tf.transpose(theta[0])
+        theta[0] = tf.transpose(theta[0])  # carry W^T (k, d) through the loop
 
         def body(i, *theta):
             idx = tf.slice(order, [i * B], [B])
@@ -134,8 +126,7 @@ class Trainer:
             _, *theta = tf.while_loop(lambda i, *_: i < n_full, body, (i0, *theta), parallel_iterations=1)
         if tail:
             theta = self._step(list(theta), order[n_full * B:])
-        if MODE != "layer":
-            theta[0] = tf.transpose(theta[0])
+        theta[0] = tf.transpose(theta[0])
         for v, t in zip(variables, theta):
             v.assign(t)
         return tf.constant(n_full + (1 if tail else 0), tf.int64)
