@@ -8,7 +8,6 @@ from mnist_sgd import grid
 from mnist_sgd.config import ConfigError, validate_config
 from mnist_sgd.download import MNIST_SHA256
 
-
 try:
     config.update(validate_config(config))
 except ConfigError as err:
@@ -28,19 +27,13 @@ wildcard_constraints:
 
 def all_targets(wildcards):
     """Everything `snakemake` builds by default."""
-    return (
-        [DATA]
-        + floor_files()
-        + lr_choice_files()
-        + all_run_summaries(wildcards)
-        + consistency_files(wildcards)
-    )
+    return [DATA] + floor_files() + lr_choice_files() + all_run_summaries(wildcards) + consistency_files(wildcards)
 
 
 # ---- paths -------------------------------------------------------------------------
 
-RUN_DIR = "results/runs/" + grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}")
-RUN_LOG = "logs/train/" + grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}") + ".log"
+RUN = grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}")  # wildcard pattern
+RUN_DIR = f"results/runs/{RUN}"
 DATA = "results/data/manifest.json"
 
 
@@ -91,11 +84,7 @@ def reference_inputs(wildcards):
         if wildcards.lr == grid.CHOSEN
         else [wildcards.lr]
     )
-    dirs = [
-        "results/runs/"
-        + grid.run_path(grid.NUMPY, wildcards.batch, wildcards.n, lr, wildcards.seed)
-        for lr in lrs
-    ]
+    dirs = [f"results/runs/{grid.run_path(grid.NUMPY, wildcards.batch, wildcards.n, lr, wildcards.seed)}" for lr in lrs]
     inputs = {
         "ref_histories": [f"{d}/history.csv" for d in dirs],
         "ref_weights": [f"{d}/weights.npz" for d in dirs],
@@ -108,10 +97,7 @@ def reference_inputs(wildcards):
 
 def lr_choice_files():
     """One lr choice per (backend, point) that trains the whole lr grid."""
-    files = [
-        f"results/lr_choice/numpy/b{p.batch_size}_n{p.n_train}.json"
-        for p in grid.all_points(config)
-    ]
+    files = [f"results/lr_choice/numpy/b{p.batch_size}_n{p.n_train}.json" for p in grid.all_points(config)]
     if config["frameworks"]["learning_rates"] == "all":
         files += [
             f"results/lr_choice/{b}/b{p.batch_size}_n{p.n_train}.json"
@@ -129,10 +115,7 @@ def all_run_summaries(wildcards=None):
 
 def consistency_files(wildcards=None):
     """One comparison per framework run (against the NumPy run with the same key)."""
-    return [
-        f"results/consistency/{r.path}.json"
-        for r in framework_runs()
-    ]
+    return [f"results/consistency/{r.path}.json" for r in framework_runs()]
 
 
 def floor_files():

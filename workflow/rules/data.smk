@@ -7,9 +7,9 @@ rule download_mnist:
         sources="resources/mnist/sources.json",
     log:
         "logs/download_mnist/download_mnist.log",
+    retries: 0
     message:
         "Fetching the four MNIST files (mirrors: $MNIST_MIRROR, data.local_mirror, data.mirrors)"
-    retries: 0
     script:
         "../../scripts/download_mnist.py"
 
@@ -21,11 +21,11 @@ rule build_arrays:
         images=expand("results/data/{split}_images.npy", split=["train", "val", "test"]),
         labels=expand("results/data/{split}_labels.npy", split=["train", "val", "test"]),
         manifest="results/data/manifest.json",
+    log:
+        "logs/build_arrays/build_arrays.log",
     params:
         n_train=config["data"]["n_train"],
         n_val=config["data"]["n_val"],
-    log:
-        "logs/build_arrays/build_arrays.log",
     message:
         "Parsing the IDX files into cached float32 arrays (train/val/test)"
     script:

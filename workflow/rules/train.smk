@@ -5,10 +5,10 @@
 rule draw_subset:
     output:
         "results/subsets/n{n}_seed{seed}.npy",
-    params:
-        n_total=config["data"]["n_train"],
     log:
         "logs/draw_subset/n{n}_seed{seed}.log",
+    params:
+        n_total=config["data"]["n_train"],
     message:
         "Drawing the training subset N'={wildcards.n} (seed {wildcards.seed})"
     script:
@@ -22,21 +22,19 @@ rule train:
         history=f"{RUN_DIR}/history.csv",
         summary=f"{RUN_DIR}/summary.json",
         weights=f"{RUN_DIR}/weights.npz",
+    log:
+        f"logs/train/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/train/{RUN}.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=60,
     params:
         epochs=config["training"]["epochs"],
         dtype=config["training"]["dtype"],
         bias=config["training"]["bias"],
         divergence_factor=config["training"]["divergence_factor"],
-    log:
-        RUN_LOG,
-    benchmark:
-        "results/benchmarks/train/"
-        + grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}")
-        + ".tsv"
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=60,
     message:
         "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr} seed={wildcards.seed}"
     script:
@@ -49,8 +47,6 @@ rule least_squares_floor:
         subset=subset_file,
     output:
         "results/floor/n{n}_seed{seed}.json",
-    params:
-        bias=config["training"]["bias"],
     log:
         "logs/least_squares_floor/n{n}_seed{seed}.log",
     benchmark:
@@ -58,6 +54,8 @@ rule least_squares_floor:
     threads: 1
     resources:
         mem_mb=4000,
+    params:
+        bias=config["training"]["bias"],
     message:
         "Least-squares floor of N'={wildcards.n} (seed {wildcards.seed})"
     script:
@@ -84,16 +82,12 @@ rule compare_backends:
         history=f"{RUN_DIR}/history.csv",
         weights=f"{RUN_DIR}/weights.npz",
     output:
-        "results/consistency/"
-        + grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}")
-        + ".json",
+        f"results/consistency/{RUN}.json",
+    log:
+        f"logs/compare_backends/{RUN}.log",
     params:
         dtype=config["training"]["dtype"],
         tolerances=config["consistency"][config["training"]["dtype"]],
-    log:
-        "logs/compare_backends/"
-        + grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}")
-        + ".log",
     message:
         "Comparing {wildcards.backend} with numpy: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr}"
     script:
