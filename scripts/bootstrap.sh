@@ -106,8 +106,9 @@ if $new_venv || [[ "$wanted" != "$installed" ]]; then
     set +o pipefail
     PYTHONUNBUFFERED=1 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -r "$REQUIREMENTS" 2>&1 |
         tee "$PIP_LOG" |
-        grep --line-buffered -E '^(Collecting|Successfully installed)' |
-        sed -u -E 's/^Successfully installed .*/  done/; s/^Collecting ([^ ]+).*/  collecting \1/'
+        grep --line-buffered -E '^(Collecting|Processing) .*\(from -r |^Successfully installed' |
+        sed -u -E 's/^Successfully installed .*/  done/; s/^Collecting ([^ ]+).*/  collecting \1/;
+                   s/^Processing .*\/([^/ -]+-[^/ -]+)-.*/  collecting \1/'
     status=${PIPESTATUS[0]}
     set -o pipefail
     if ((status != 0)); then
