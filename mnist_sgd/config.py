@@ -57,6 +57,30 @@ def fill_defaults(config: dict, schema: dict, root: dict | None = None) -> dict:
     return out
 
 
+def coerce_strings(config: Any, schema: dict, root: dict | None = None) -> Any:
+    """Parse YAML scalars given as strings where the schema wants a number or boolean.
+
+    ``snakemake --config 'training={"epochs": 5}'`` delivers nested values as strings ("5").
+    """
+    root = schema if root is None else root
+    schema = _resolve(schema, root)
+    if isinstance(config, dict):
+        props = schema.get("properties", {})
+        return {k: coerce_strings(v, props[k], root) if k in props else v for k, v in config.items()}
+    if isinstance(config, list) and isinstance(schema.get("items"), dict):
+        return [coerce_strings(v, schema["items"], root) for v in config]
+    types = schema.get("type")
+    types = set(types if isinstance(types, list) else [types])
+    if isinstance(config, str) and types & {"number", "integer", "boolean", "null"}:
+        try:
+            value = yaml.safe_load(config)
+        except yaml.YAMLError:
+            return config
+        if isinstance(value, (int, float, bool)) or value is None:
+            return value
+    return config
+
+
 def _describe(error: jsonschema.ValidationError, schema: dict) -> str:
     where = _key_path(list(error.absolute_path))
     if error.validator == "additionalProperties":
@@ -107,7 +131,7 @@ def validate_config(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
         ConfigError: listing every problem found, each naming its key.
     """
     schema = load_schema(schema_path)
-    config = fill_defaults(config or {}, schema)
+    config = fill_defaults(coerce_strings(config or {}, schema), schema)
     validator = jsonschema.Draft202012Validator(schema)
     problems = [_describe(e, schema) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))]
     if not problems:

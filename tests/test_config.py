@@ -91,4 +91,13 @@ def test_snakemake_reports_a_bad_config_by_key(repo_root, tmp_path):
     result = snakemake(repo_root, "-n", "--cores", "1", "--directory", str(tmp_path),
                        "--configfile", str(repo_root / "config.yaml"), "--config", "grid={'batch_sizes': [0]}")
     assert result.returncode != 0
-    assert "grid.batch_sizes[0] = " in result.stdout + result.stderr
+    assert "grid.batch_sizes[0] = 0" in result.stdout + result.stderr
+
+
+def test_command_line_strings_become_numbers():
+    # snakemake --config 'training={"epochs": 5}' delivers "5"
+    config = validate_config({"training": {"epochs": "5", "bias": "true"}, "grid": {"learning_rates": ["0.01"]}})
+    assert config["training"]["epochs"] == 5 and config["training"]["bias"] is True
+    assert config["grid"]["learning_rates"] == [0.01]
+    with pytest.raises(ConfigError, match="training.epochs = 'five'"):
+        validate_config({"training": {"epochs": "five"}})

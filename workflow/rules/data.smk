@@ -10,6 +10,8 @@ rule download_mnist:
     retries: 0
     message:
         "Fetching the four MNIST files (mirrors: $MNIST_MIRROR, data.local_mirror, data.mirrors)"
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/download_mnist.py"
 
@@ -28,5 +30,7 @@ rule build_arrays:
         n_val=config["data"]["n_val"],
     message:
         "Parsing the IDX files into cached float32 arrays (train/val/test)"
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/build_arrays.py"

@@ -11,6 +11,8 @@ rule draw_subset:
         n_total=config["data"]["n_train"],
     message:
         "Drawing the training subset N'={wildcards.n} (seed {wildcards.seed})"
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/draw_subset.py"
 
@@ -37,6 +39,8 @@ rule train:
         divergence_factor=config["training"]["divergence_factor"],
     message:
         "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr} seed={wildcards.seed}"
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/train.py"
 
@@ -58,6 +62,8 @@ rule least_squares_floor:
         bias=config["training"]["bias"],
     message:
         "Least-squares floor of N'={wildcards.n} (seed {wildcards.seed})"
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/least_squares_floor.py"
 
@@ -71,6 +77,8 @@ rule choose_lr:
         "logs/choose_lr/{backend}/b{batch}_n{n}.log",
     message:
         "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} on validation accuracy"
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/choose_lr.py"
 
@@ -90,5 +98,7 @@ rule compare_backends:
         tolerances=config["consistency"][config["training"]["dtype"]],
     message:
         "Comparing {wildcards.backend} with numpy: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr}"
+    conda:
+        "../../environment.yml"
     script:
         "../../scripts/compare_backends.py"
