@@ -27,7 +27,14 @@ wildcard_constraints:
 
 def all_targets(wildcards):
     """Everything `snakemake` builds by default."""
-    return [DATA] + floor_files() + lr_choice_files() + all_run_summaries(wildcards) + consistency_files(wildcards)
+    return [
+        "results/report/report.html",
+        "results/report/report.pdf",
+        *floor_files(),
+        *lr_choice_files(),
+        *all_run_summaries(wildcards),
+        *consistency_files(wildcards),
+    ]
 
 
 # ---- paths -------------------------------------------------------------------------

@@ -8,10 +8,10 @@ rule download_mnist:
     log:
         "logs/download_mnist/download_mnist.log",
     retries: 0
-    message:
-        "Fetching the four MNIST files (mirrors: $MNIST_MIRROR, data.local_mirror, data.mirrors)"
     conda:
         "../../environment.yml"
+    message:
+        "Fetching the four MNIST files (mirrors: $MNIST_MIRROR, data.local_mirror, data.mirrors)"
     script:
         "../../scripts/download_mnist.py"
 
@@ -25,12 +25,12 @@ rule build_arrays:
         manifest="results/data/manifest.json",
     log:
         "logs/build_arrays/build_arrays.log",
+    conda:
+        "../../environment.yml"
     params:
         n_train=config["data"]["n_train"],
         n_val=config["data"]["n_val"],
     message:
         "Parsing the IDX files into cached float32 arrays (train/val/test)"
-    conda:
-        "../../environment.yml"
     script:
         "../../scripts/build_arrays.py"

@@ -1,49 +1,19 @@
 # The report: every run collected into tables, the figures, the provenance record, and the
 # assignment report as self-contained HTML and as PDF. Tables, figures and the PDF are also
 # registered for Snakemake's own report (`snakemake --report results/snakemake-report.html`).
-from mnist_sgd.figures import figure_names
+from mnist_sgd.aggregate import beside_summaries, benchmarks_of_floors, benchmarks_of_runs
+from mnist_sgd.figures import figure_names, report_entry
 
 TABLES = ["runs", "epochs", "floors", "lr_choice", "consistency"]
 REPORT_FIGURES = figure_names(config)
 CAPTIONS = "../../report/captions"
 
 
-def run_files(name):
-    """Input function: ``name`` (history.csv, weights.npz) beside every run summary."""
-
-    def files(wildcards):
-        return [s.removesuffix("summary.json") + name for s in all_run_summaries(wildcards)]
-
-    return files
-
-
-def run_benchmarks(wildcards):
-    """The benchmark of every training job: results/benchmarks/train/<run path>.tsv."""
-    return [
-        "results/benchmarks/train/" + s.removeprefix("results/runs/").removesuffix("/summary.json") + ".tsv"
-        for s in all_run_summaries(wildcards)
-    ]
-
-
-def floor_benchmarks(wildcards):
-    return [f.replace("results/floor/", "results/benchmarks/least_squares_floor/").replace(".json", ".tsv") for f in floor_files()]
-
-
-def figure_caption(name):
-    return f"{CAPTIONS}/batch.rst" if name.startswith("batch_b") else f"{CAPTIONS}/{name}.rst"
-
-
-def figure_labels(name):
-    if name.startswith("batch_b"):
-        return {"figure": "loss and accuracy per epoch", "B": name.removeprefix("batch_b")}
-    return {"figure": name.replace("_", " "), "B": "all"}
-
-
 rule aggregate:
     input:
         summaries=all_run_summaries,
-        histories=run_files("history.csv"),
-        benchmarks=run_benchmarks,
+        histories=lambda wildcards: beside_summaries(all_run_summaries(wildcards), "history.csv"),
+        benchmarks=lambda wildcards: benchmarks_of_runs(all_run_summaries(wildcards)),
         floors=floor_files(),
         lr_choices=lr_choice_files(),
         consistency=consistency_files,
@@ -59,6 +29,8 @@ rule aggregate:
         },
     log:
         "logs/aggregate/aggregate.log",
+    conda:
+        "../../environment.yml"
     message:
         "Collecting every run into tidy tables (results/tables/)"
     script:
@@ -69,20 +41,11 @@ rule figures:
     input:
         **{t: f"results/tables/{t}.csv" for t in TABLES},
     output:
-        **{
-            name: report(
-                f"results/figures/{name}.svg",
-                caption=figure_caption(name),
-                category="Figures",
-                subcategory="question 3: batch size"
-                if name.startswith("batch") or name == "lr_sweep"
-                else ("question 5: training-set size" if name == "subset_size" else "question 6: framework check"),
-                labels=figure_labels(name),
-            )
-            for name in REPORT_FIGURES
-        },
+        **{name: report(f"results/figures/{name}.svg", **report_entry(name, CAPTIONS)) for name in REPORT_FIGURES},
     log:
         "logs/figures/figures.log",
+    conda:
+        "../../environment.yml"
     message:
         "Drawing the report's figures (results/figures/)"
     script:
@@ -94,14 +57,17 @@ rule provenance:
         manifest=DATA,
         sources="resources/mnist/sources.json",
         runs="results/tables/runs.csv",
-        benchmarks=lambda wildcards: run_benchmarks(wildcards) + floor_benchmarks(wildcards),
+        benchmarks=lambda wildcards: benchmarks_of_runs(all_run_summaries(wildcards))
+        + benchmarks_of_floors(floor_files()),
     output:
         "results/provenance.json",
+    log:
+        "logs/provenance/provenance.log",
+    conda:
+        "../../environment.yml"
     params:
         config=config,
         repo=workflow.basedir,
-    log:
-        "logs/provenance/provenance.log",
     message:
         "Recording config, code version, software, data sources, machine and job timings"
     script:
@@ -131,6 +97,8 @@ rule render_report:
         ),
     log:
         "logs/render_report/render_report.log",
+    conda:
+        "../../environment.yml"
     message:
         "Rendering the assignment report (results/report/report.html and report.pdf)"
     script:

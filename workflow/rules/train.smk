@@ -7,12 +7,12 @@ rule draw_subset:
         "results/subsets/n{n}_seed{seed}.npy",
     log:
         "logs/draw_subset/n{n}_seed{seed}.log",
+    conda:
+        "../../environment.yml"
     params:
         n_total=config["data"]["n_train"],
     message:
         "Drawing the training subset N'={wildcards.n} (seed {wildcards.seed})"
-    conda:
-        "../../environment.yml"
     script:
         "../../scripts/draw_subset.py"
 
@@ -28,6 +28,8 @@ rule train:
         f"logs/train/{RUN}.log",
     benchmark:
         f"results/benchmarks/train/{RUN}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=3000,
@@ -39,8 +41,6 @@ rule train:
         divergence_factor=config["training"]["divergence_factor"],
     message:
         "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr} seed={wildcards.seed}"
-    conda:
-        "../../environment.yml"
     script:
         "../../scripts/train.py"
 
@@ -55,6 +55,8 @@ rule least_squares_floor:
         "logs/least_squares_floor/n{n}_seed{seed}.log",
     benchmark:
         "results/benchmarks/least_squares_floor/n{n}_seed{seed}.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=4000,
@@ -62,8 +64,6 @@ rule least_squares_floor:
         bias=config["training"]["bias"],
     message:
         "Least-squares floor of N'={wildcards.n} (seed {wildcards.seed})"
-    conda:
-        "../../environment.yml"
     script:
         "../../scripts/least_squares_floor.py"
 
@@ -75,10 +75,10 @@ rule choose_lr:
         "results/lr_choice/{backend}/b{batch}_n{n}.json",
     log:
         "logs/choose_lr/{backend}/b{batch}_n{n}.log",
-    message:
-        "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} on validation accuracy"
     conda:
         "../../environment.yml"
+    message:
+        "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} on validation accuracy"
     script:
         "../../scripts/choose_lr.py"
 
@@ -93,12 +93,12 @@ rule compare_backends:
         f"results/consistency/{RUN}.json",
     log:
         f"logs/compare_backends/{RUN}.log",
+    conda:
+        "../../environment.yml"
     params:
         dtype=config["training"]["dtype"],
         tolerances=config["consistency"][config["training"]["dtype"]],
     message:
         "Comparing {wildcards.backend} with numpy: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr}"
-    conda:
-        "../../environment.yml"
     script:
         "../../scripts/compare_backends.py"

@@ -1,0 +1,241 @@
+"""Collect every run's outputs into tidy tables (one row per observation), for figures and report.
+
+Tables (written by rule ``aggregate`` to ``results/tables/``):
+
+- ``runs``        one row per run: key, settings, status, chosen-lr flag, final metrics,
+                  timings (the run's own and the Snakemake job's benchmark), its subset's L*;
+- ``epochs``      one row per (run, epoch) from the run's ``history.csv``;
+- ``floors``      one row per training subset (N', seed): L* and the least-squares accuracies;
+- ``lr_choice``   one row per (backend, B, N', candidate lr);
+- ``consistency`` one row per framework-vs-NumPy comparison.
+
+The run key is (backend, batch_size, n_train, lr_path, seed); ``lr_path`` is the lr as it
+appears in the run's folder name (``"chosen"`` for a framework run that followed NumPy's choice).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+RUN_KEY = ["backend", "batch_size", "n_train", "lr_path", "seed"]
+
+#: ``results/runs/{backend}/b{B}/n{N}/lr{lr}/seed{seed}/summary.json`` (see mnist_sgd.grid.run_path)
+_RUN_PATH = re.compile(r"(?P<backend>[^/]+)/b(?P<batch>\d+)/n(?P<n>\d+)/lr(?P<lr>[^/]+)/seed(?P<seed>\d+)/summary\.json$")
+
+RUN_COLUMNS = [
+    *RUN_KEY, "lr", "dtype", "bias", "epochs", "epochs_run", "updates", "status", "diverged",
+    "diverged_epoch", "chosen", "final_train_loss", "final_train_accuracy", "final_val_loss",
+    "final_val_accuracy", "final_test_loss", "final_test_accuracy", "train_seconds", "eval_seconds",
+    "job_seconds", "max_rss_mb", "floor_loss", "gap_to_floor",
+]
+
+
+def _number(x) -> float:
+    """JSON numbers, and the strings "nan"/"inf" the runs write for non-finite values, as float."""
+    if x is None:
+        return math.nan
+    return float(x)
+
+
+def parse_run_path(summary_path: str | Path) -> dict:
+    """The run key encoded in a summary's path."""
+    m = _RUN_PATH.search(Path(summary_path).as_posix())
+    if m is None:
+        raise ValueError(f"{summary_path}: not a run summary path (expected "
+                         "results/runs/<backend>/b<B>/n<N>/lr<lr>/seed<seed>/summary.json)")
+    return {"backend": m["backend"], "batch_size": int(m["batch"]), "n_train": int(m["n"]),
+            "lr_path": m["lr"], "seed": int(m["seed"])}
+
+
+def benchmark_path(summary_path: str | Path, runs_root: str = "results/runs",
+                   bench_root: str = "results/benchmarks/train") -> Path:
+    """``results/benchmarks/train/<run path>.tsv`` of the job that wrote ``summary_path``."""
+    run_dir = Path(summary_path).parent.as_posix()
+    if runs_root not in run_dir:
+        raise ValueError(f"{summary_path}: not under {runs_root}/")
+    prefix, rel = run_dir.split(runs_root, 1)
+    return Path(prefix + bench_root + rel + ".tsv")
+
+
+def read_benchmark(path: str | Path) -> dict:
+    """Wall seconds ``s`` and peak resident memory ``max_rss`` (MB) of a Snakemake benchmark file
+    (NaN when the file is missing, e.g. a run made outside Snakemake)."""
+    path = Path(path)
+    if not path.exists():
+        return {"job_seconds": math.nan, "max_rss_mb": math.nan}
+    table = pd.read_csv(path, sep="\t")
+    rss = pd.to_numeric(table["max_rss"], errors="coerce")  # "NA" on some systems
+    return {"job_seconds": float(table["s"].mean()), "max_rss_mb": float(rss.mean())}
+
+
+def _lr_choices(lr_choice_files: list[str | Path]) -> dict[tuple[str, int, int], dict]:
+    out = {}
+    for path in lr_choice_files:
+        c = json.loads(Path(path).read_text())
+        out[(c["backend"], int(c["batch_size"]), int(c["n_train"]))] = c
+    return out
+
+
+def _floors(floor_files: list[str | Path]) -> dict[tuple[int, int], dict]:
+    out = {}
+    for path in floor_files:
+        f = json.loads(Path(path).read_text())
+        out[(int(f["n_train"]), int(f["seed"]))] = f
+    return out
+
+
+def _is_chosen(key: dict, lr: float, choices: dict) -> bool:
+    """NumPy runs: lr is NumPy's choice at the point. Framework runs: "chosen" runs are; runs of
+    a framework's own lr grid are when lr is that framework's own choice (else NumPy's)."""
+    if key["lr_path"] == "chosen":
+        return True
+    point = (key["batch_size"], key["n_train"])
+    choice = choices.get((key["backend"], *point)) or choices.get(("numpy", *point))
+    return bool(choice and choice["chosen_lr"] is not None and math.isclose(float(choice["chosen_lr"]), lr))
+
+
+def runs_table(summary_files: list[str | Path], lr_choice_files: list[str | Path],
+               floor_files: list[str | Path]) -> pd.DataFrame:
+    """One row per run (columns :data:`RUN_COLUMNS`), sorted by key."""
+    choices, floors = _lr_choices(lr_choice_files), _floors(floor_files)
+    rows = []
+    for path in summary_files:
+        s = json.loads(Path(path).read_text())
+        key = parse_run_path(path)
+        lr = float(s["lr"])
+        floor = floors.get((key["n_train"], key["seed"]), {}).get("floor_loss")
+        row = {
+            **key, "lr": lr, "dtype": s["dtype"], "bias": bool(s["bias"]), "epochs": int(s["epochs"]),
+            "epochs_run": int(s["epochs_run"]), "updates": int(s["updates"]), "status": s["status"],
+            "diverged": s["status"] == "diverged",
+            "diverged_epoch": s["diverged_epoch"] if s["diverged_epoch"] is not None else pd.NA,
+            "chosen": _is_chosen(key, lr, choices),
+            **{k: _number(s[k]) for k in RUN_COLUMNS if k.startswith("final_")},
+            "train_seconds": float(s["train_seconds"]), "eval_seconds": float(s["eval_seconds"]),
+            **read_benchmark(benchmark_path(path)),
+            "floor_loss": _number(floor),
+        }
+        row["gap_to_floor"] = row["final_train_loss"] - row["floor_loss"]
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    table["diverged_epoch"] = table["diverged_epoch"].astype("Int64")
+    return table.sort_values(["backend", "batch_size", "n_train", "lr", "seed"], ignore_index=True)
+
+
+def epochs_table(summary_files: list[str | Path]) -> pd.DataFrame:
+    """One row per (run, epoch): the run key, its numeric lr, and the columns of history.csv."""
+    frames = []
+    for path in summary_files:
+        key = parse_run_path(path)
+        lr = float(json.loads(Path(path).read_text())["lr"])
+        history = pd.read_csv(Path(path).parent / "history.csv")
+        frames.append(history.assign(**key, lr=lr)[[*RUN_KEY, "lr", *history.columns]])
+    if not frames:
+        return pd.DataFrame(columns=[*RUN_KEY, "lr", "epoch"])
+    table = pd.concat(frames, ignore_index=True)
+    return table.sort_values(["backend", "batch_size", "n_train", "lr", "seed", "epoch"], ignore_index=True)
+
+
+def floors_table(floor_files: list[str | Path]) -> pd.DataFrame:
+    """One row per training subset (N', seed): L*, rank and the least-squares solution's metrics."""
+    rows = [json.loads(Path(p).read_text()) for p in floor_files]
+    cols = ["n_train", "seed", "floor_loss", "rank", "bias", "train_accuracy", "val_loss", "val_accuracy",
+            "test_loss", "test_accuracy"]
+    table = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+    return table.sort_values(["n_train", "seed"], ignore_index=True)
+
+
+def lr_choice_table(lr_choice_files: list[str | Path]) -> pd.DataFrame:
+    """One row per candidate lr of each (backend, B, N') point."""
+    rows = []
+    for path in lr_choice_files:
+        c = json.loads(Path(path).read_text())
+        for cand in c["candidates"]:
+            rows.append({
+                "backend": c["backend"], "batch_size": int(c["batch_size"]), "n_train": int(c["n_train"]),
+                "lr": float(cand["lr"]), "seeds": " ".join(str(s) for s in cand["seeds"]),
+                "diverged": bool(cand["diverged"]), "chosen": bool(cand["chosen"]),
+                "all_diverged": bool(c["all_diverged"]),
+                "mean_val_accuracy": _number(cand.get("mean_val_accuracy")),
+                "mean_val_loss": _number(cand.get("mean_val_loss")),
+            })
+    cols = ["backend", "batch_size", "n_train", "lr", "seeds", "diverged", "chosen", "all_diverged",
+            "mean_val_accuracy", "mean_val_loss"]
+    table = pd.DataFrame(rows, columns=cols)
+    return table.sort_values(["backend", "batch_size", "n_train", "lr"], ignore_index=True)
+
+
+CONSISTENCY_COLUMNS = [
+    "backend", "reference", "batch_size", "n_train", "lr", "lr_path", "seed", "dtype", "verdict",
+    "epochs_compared", "max_rel_train_loss_diff", "final_rel_train_loss_diff", "max_abs_train_loss_diff",
+    "max_abs_train_accuracy_diff", "max_abs_val_accuracy_diff", "max_abs_test_accuracy_diff",
+    "max_abs_weight_diff", "max_rel_weight_diff", "loss_rtol", "weights_atol", "accuracy_atol", "reasons",
+]
+
+
+def consistency_table(consistency_files: list[str | Path]) -> pd.DataFrame:
+    """One row per comparison: verdict, measured maxima, tolerances, reasons of a failure."""
+    rows = []
+    for path in consistency_files:
+        c = json.loads(Path(path).read_text())
+        row = {k: c.get(k) for k in CONSISTENCY_COLUMNS}
+        row |= {k: float(v) for k, v in c.get("tolerances", {}).items()}
+        row["reasons"] = "; ".join(c.get("reasons", []))
+        for k in CONSISTENCY_COLUMNS:
+            if k.startswith(("max_", "final_")):
+                row[k] = _number(row[k])
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=CONSISTENCY_COLUMNS)
+    return table.sort_values(["backend", "batch_size", "n_train", "lr", "seed"], ignore_index=True)
+
+
+def write_tables(out: dict[str, str | Path], summary_files, floor_files, lr_choice_files, consistency_files) -> None:
+    """Build every table and write it as CSV to ``out[<table name>]``."""
+    tables = {
+        "runs": runs_table(summary_files, lr_choice_files, floor_files),
+        "epochs": epochs_table(summary_files),
+        "floors": floors_table(floor_files),
+        "lr_choice": lr_choice_table(lr_choice_files),
+        "consistency": consistency_table(consistency_files),
+    }
+    for name, table in tables.items():
+        Path(out[name]).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out[name], index=False)  # floats as shortest round-trip text
+
+
+def read_tables(folder: str | Path) -> dict[str, pd.DataFrame]:
+    """The five tables written by :func:`write_tables` from ``folder``."""
+    folder = Path(folder)
+    tables = {}
+    for name in ("runs", "epochs", "floors", "lr_choice", "consistency"):
+        text_columns = {"lr_path": str, "reasons": str, "seeds": str}
+        table = pd.read_csv(folder / f"{name}.csv", dtype=text_columns)
+        for col in text_columns:
+            if col in table:
+                table[col] = table[col].fillna("")
+        tables[name] = table
+    return tables
+
+
+# ---- paths of the rule's inputs (used by workflow/rules/report.smk) -----------------
+
+
+def beside_summaries(summary_files: list[str], name: str) -> list[str]:
+    """``name`` (history.csv, weights.npz) in the folder of every run summary."""
+    return [str(Path(s).with_name(name)) for s in summary_files]
+
+
+def benchmarks_of_runs(summary_files: list[str]) -> list[str]:
+    """The benchmark file of every training job (see :func:`benchmark_path`)."""
+    return [benchmark_path(s).as_posix() for s in summary_files]
+
+
+def benchmarks_of_floors(floor_files: list[str]) -> list[str]:
+    """``results/floor/n{N}_seed{s}.json`` -> ``results/benchmarks/least_squares_floor/n{N}_seed{s}.tsv``."""
+    return [f.replace("results/floor/", "results/benchmarks/least_squares_floor/").removesuffix(".json") + ".tsv"
+            for f in floor_files]

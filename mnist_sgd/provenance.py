@@ -1,0 +1,123 @@
+"""Where the numbers came from: config, code version, software, data, machine, job timings.
+
+:func:`collect` gathers everything into one JSON-serialisable dict (rule ``provenance``
+writes it to ``results/provenance.json``; the report's appendix prints it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+#: Distributions whose versions the report lists (missing ones are listed as not installed).
+PACKAGES = [
+    "snakemake", "numpy", "scipy", "pandas", "matplotlib", "jinja2", "weasyprint", "pygments",
+    "pyyaml", "jsonschema", "tensorflow-cpu", "tensorflow", "torch",
+]
+
+
+def git_state(repo: str | Path) -> dict:
+    """Commit, branch and whether the work tree differs from it (``dirty``, with the changed paths)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+    try:
+        status = git("status", "--porcelain", "--untracked-files=normal")
+        changed = [line[3:] for line in status.splitlines()]
+        return {"commit": git("rev-parse", "HEAD"), "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
+                "dirty": bool(changed), "changed_files": changed}
+    except (OSError, subprocess.CalledProcessError) as err:
+        return {"commit": None, "branch": None, "dirty": None, "changed_files": [],
+                "error": f"not a git checkout or git missing: {err}"}
+
+
+def package_versions(names: list[str] = PACKAGES) -> dict[str, str | None]:
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def machine() -> dict:
+    """CPU model, logical cores (all and usable by this process), memory, OS."""
+    cpu = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_gb = int(line.split()[1]) / 1024**2
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu_model": cpu or platform.processor() or None, "logical_cores": os.cpu_count(),
+            "usable_cores": usable, "memory_gb": mem_gb, "os": platform.platform(),
+            "hostname": platform.node()}
+
+
+def job_timings(benchmark_files: list[str | Path], root: str | Path = "results/benchmarks") -> dict:
+    """Per-job wall seconds and peak memory from Snakemake benchmark files, their total, and the
+    elapsed time from the first benchmarked job's start to the last one's end (from file times;
+    spans pauses between separate invocations of Snakemake)."""
+    jobs = []
+    starts, ends = [], []
+    for path in sorted(map(Path, benchmark_files)):
+        table = pd.read_csv(path, sep="\t")
+        s = float(table["s"].mean())
+        rss = pd.to_numeric(table["max_rss"], errors="coerce").mean()
+        try:
+            name = path.relative_to(root).with_suffix("").as_posix()
+        except ValueError:
+            name = path.with_suffix("").as_posix()
+        jobs.append({"job": name, "seconds": s, "max_rss_mb": None if pd.isna(rss) else float(rss)})
+        end = path.stat().st_mtime
+        starts.append(end - s)
+        ends.append(end)
+    return {
+        "jobs": jobs,
+        "n_jobs": len(jobs),
+        "total_job_seconds": sum(j["seconds"] for j in jobs),
+        "elapsed_seconds": (max(ends) - min(starts)) if jobs else None,
+    }
+
+
+def collect(config: dict, repo: str | Path, manifest_path: str | Path, sources_path: str | Path,
+            benchmark_files: list[str | Path]) -> dict:
+    """Everything the appendix shows, as one dict."""
+    manifest = json.loads(Path(manifest_path).read_text())
+    sources = json.loads(Path(sources_path).read_text())
+    return {
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "config": config,
+        "git": git_state(repo),
+        "python": {"version": platform.python_version(), "implementation": platform.python_implementation(),
+                   "executable": sys.executable},
+        "packages": package_versions(),
+        "machine": machine(),
+        "data": {
+            "mirrors": sources.get("mirrors", []),
+            "files": sources.get("files", []),
+            "source_sha256": manifest.get("source_sha256", {}),
+            "arrays": {split: {kind: info[kind] for kind in ("images", "labels")}
+                       for split, info in manifest.get("splits", {}).items()},
+        },
+        "timings": job_timings(benchmark_files),
+    }

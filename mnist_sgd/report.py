@@ -1,0 +1,279 @@
+"""Render the assignment report (HTML and PDF) from the aggregated tables, figures and provenance.
+
+The HTML is self-contained: the stylesheet is inlined, the figures are inlined as SVG (their
+element ids prefixed per figure so they cannot clash), and nothing refers to a remote
+resource. The PDF is WeasyPrint's rendering of the same HTML (A4, print rules of the same
+stylesheet: page numbers in the footer, a table of contents with page numbers).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import yaml
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
+
+from mnist_sgd import commentary, grid, sgd
+from mnist_sgd.commentary import fmt_acc, fmt_loss, fmt_lr, fmt_pp, fmt_seconds
+from mnist_sgd.figures import ZERO_FLOOR, figure_names
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "report" / "templates"
+STYLESHEET = REPO / "report" / "report.css"
+
+#: Section titles, in order (the tests look for each in the PDF's text).
+SECTIONS = {
+    "data": "1 Data",
+    "sgd": "2 Minibatch SGD, hand-coded in NumPy",
+    "batch": "3 Role of the batch size",
+    "batch-comment": "4 Comment on the batch size",
+    "subset": "5 Role of the training-set size",
+    "frameworks": "6 Framework check",
+    "provenance": "Appendix: provenance",
+}
+
+#: The functions whose real source the report prints (question 2).
+SGD_FUNCTIONS = (sgd.sgd_epoch, sgd.sgd_step, sgd.sgd_epoch_single)
+
+LOSS_FORMULA = "L(W) = 1/(2n) · Σᵢ ‖Wᵀxᵢ − yᵢ‖²"
+
+
+@dataclass
+class Numbering:
+    """Figure and table numbers in order of first mention (a caption or a reference)."""
+
+    figures: dict[str, int] = field(default_factory=dict)
+    tables: dict[str, int] = field(default_factory=dict)
+
+    def fig(self, key: str) -> int:
+        return self.figures.setdefault(key, len(self.figures) + 1)
+
+    def tab(self, key: str) -> int:
+        return self.tables.setdefault(key, len(self.tables) + 1)
+
+
+# ---- pieces ------------------------------------------------------------------------
+
+
+def inline_svg(svg: str, prefix: str) -> Markup:
+    """SVG file text -> an element for inlining: no XML prolog, no metadata, ids prefixed."""
+    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
+    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m[1]}"', svg)
+    svg = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m[1]}="#{prefix}-{m[2]}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m[1]})", svg)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-labelledby="{prefix}-title" ', 1)
+    return Markup(svg)
+
+
+def sgd_source() -> list[dict]:
+    """The real source of the SGD functions, highlighted, with file and line numbers."""
+    formatter = HtmlFormatter(cssclass="code", linenos=False)
+    out = []
+    for fn in SGD_FUNCTIONS:
+        lines, start = inspect.getsourcelines(fn)
+        path = Path(inspect.getsourcefile(fn)).resolve()
+        try:
+            path = path.relative_to(REPO)
+        except ValueError:
+            pass
+        out.append({"name": f"{fn.__module__}.{fn.__qualname__}", "file": path.as_posix(), "first": start,
+                    "last": start + len(lines) - 1,
+                    "html": Markup(highlight("".join(lines), PythonLexer(), formatter))})
+    return out
+
+
+def pygments_css() -> str:
+    return HtmlFormatter(style="friendly").get_style_defs(".code")
+
+
+def batch_rows(tables: dict, config: dict) -> list[dict]:
+    """One row per B of question 3 (chosen lr, time, loss, gap to L*, accuracy)."""
+    runs, n = tables["runs"], config["data"]["n_train"]
+    rows = []
+    for b in config["grid"]["batch_sizes"]:
+        r = commentary.point_result(runs, b, n)
+        pt = runs[(runs.backend == "numpy") & (runs.batch_size == b) & (runs.n_train == n) & runs.chosen]
+        rows.append({
+            "B": b, "ok": r.ok, "lr": fmt_lr(r.lr),
+            "diverged": ", ".join(fmt_lr(x) for x in commentary.diverged_lrs(runs, b, n)) or "none",
+            "updates": f"{r.updates:,.0f}" if r.ok else "–",
+            "train_seconds": fmt_seconds(r.train_seconds), "job_seconds": fmt_seconds(pt.job_seconds.mean()) if r.ok else "–",
+            "train_loss": fmt_loss(r.train_loss), "gap": fmt_loss(r.gap),
+            "train_acc": fmt_acc(r.train_accuracy), "val_acc": fmt_acc(r.val_accuracy), "test_acc": fmt_acc(r.test_accuracy),
+        })
+    return rows
+
+
+def lr_grid_rows(tables: dict, config: dict, points: list[grid.Point]) -> tuple[list[str], list[dict]]:
+    """Validation accuracy of every candidate lr per point ('diverged' where it diverged)."""
+    lc = tables["lr_choice"]
+    lc = lc[lc.backend == "numpy"]
+    lrs = sorted(lc.lr.unique())
+    rows = []
+    for p in points:
+        sel = lc[(lc.batch_size == p.batch_size) & (lc.n_train == p.n_train)]
+        cells = []
+        for lr in lrs:
+            c = sel[sel.lr == lr]
+            if not len(c):
+                cells.append({"text": "–", "chosen": False, "diverged": False})
+            elif bool(c.diverged.iloc[0]):
+                cells.append({"text": "diverged", "chosen": False, "diverged": True})
+            else:
+                cells.append({"text": fmt_acc(float(c.mean_val_accuracy.iloc[0])), "chosen": bool(c.chosen.iloc[0]),
+                              "diverged": False})
+        rows.append({"B": p.batch_size, "N": p.n_train, "cells": cells})
+    return [fmt_lr(x) for x in lrs], rows
+
+
+def subset_rows(tables: dict, config: dict) -> list[dict]:
+    runs, floors = tables["runs"], tables["floors"]
+    b = config["grid"]["subset_batch_size"]
+    rows = []
+    for n in sorted(config["grid"]["subset_sizes"]):
+        r = commentary.point_result(runs, b, n)
+        f = floors[floors.n_train == n]
+        floor = float(f.floor_loss.mean()) if len(f) else math.nan
+        rows.append({
+            "N": n, "ok": r.ok, "lr": fmt_lr(r.lr), "updates": f"{r.updates:,.0f}" if r.ok else "–",
+            "train_loss": fmt_loss(r.train_loss), "floor": fmt_loss(floor) if floor >= ZERO_FLOOR or math.isnan(floor) else "0",
+            "train_acc": fmt_acc(r.train_accuracy), "test_acc": fmt_acc(r.test_accuracy),
+            "ls_train_acc": fmt_acc(float(f.train_accuracy.mean())) if len(f) else "–",
+            "ls_test_acc": fmt_acc(float(f.test_accuracy.mean())) if len(f) else "–",
+            "rank": f"{int(f['rank'].min())}" if len(f) else "–",
+        })
+    return rows
+
+
+def consistency_rows(tables: dict) -> list[dict]:
+    rows = []
+    for _, c in tables["consistency"].iterrows():
+        acc = max(c.max_abs_train_accuracy_diff, c.max_abs_val_accuracy_diff, c.max_abs_test_accuracy_diff)
+        rows.append({
+            "backend": c.backend, "B": int(c.batch_size), "N": int(c.n_train), "lr": fmt_lr(float(c.lr)),
+            "lr_path": c.lr_path, "seed": int(c.seed), "verdict": c.verdict, "epochs": int(c.epochs_compared),
+            "loss": f"{c.max_rel_train_loss_diff:.2e}", "weights": f"{c.max_abs_weight_diff:.2e}",
+            "acc": fmt_pp(acc), "tol": f"{c.loss_rtol:g} / {c.weights_atol:g} / {fmt_pp(c.accuracy_atol)}",
+            "reasons": c.reasons,
+        })
+    return rows
+
+
+def data_rows(manifest: dict) -> list[dict]:
+    splits = manifest["splits"]
+    rows = [{"split": s, "n": info["labels"]["shape"][0], "counts": info["label_counts"], "total": False} for s, info in splits.items()]
+    if "train" in splits and "val" in splits:
+        counts = [a + b for a, b in zip(splits["train"]["label_counts"], splits["val"]["label_counts"])]
+        rows.append({"split": "train + val", "n": sum(counts), "counts": counts, "total": True})
+    return rows
+
+
+def timing_rows(provenance: dict) -> list[dict]:
+    return [{"job": j["job"], "seconds": fmt_seconds(j["seconds"]),
+             "rss": "–" if j["max_rss_mb"] is None else f"{j['max_rss_mb']:.0f} MB"}
+            for j in provenance["timings"]["jobs"]]
+
+
+# ---- the whole report --------------------------------------------------------------
+
+
+def build_context(tables: dict, config: dict, manifest: dict, sources: dict, provenance: dict,
+                  figures: dict[str, str]) -> dict:
+    """Everything the templates show; ``figures`` maps figure names to SVG text."""
+    n_full = config["data"]["n_train"]
+    epochs = config["training"]["epochs"]
+    batch_points = grid.batch_points(config)
+    subset_points = grid.subset_points(config)
+    frameworks = config["frameworks"]["backends"]
+    cmp_point = grid.comparison_point(config)
+    missing = [name for name in figure_names(config) if name not in figures]
+    if missing:
+        raise ValueError(f"figures missing from the report's inputs: {missing}")
+    lr_cols, lr_rows = lr_grid_rows(tables, config, grid.all_points(config))
+    return {
+        "title": config["report"]["title"],
+        "author": config["report"]["author"],
+        "created": provenance.get("created", ""),
+        "sections": SECTIONS,
+        "num": Numbering(),
+        "config": config,
+        "epochs": epochs,
+        "n_full": n_full,
+        "n_val": config["data"]["n_val"],
+        "loss_formula": LOSS_FORMULA,
+        "figures": {name: inline_svg(svg, f"fig-{name}") for name, svg in figures.items()},
+        "manifest": manifest,
+        "data_rows": data_rows(manifest),
+        "pixel_mean": manifest.get("pixel_mean"),
+        "pixel_std": manifest.get("pixel_std"),
+        "sources": sources,
+        "sgd_source": sgd_source(),
+        "batch_sizes": [p.batch_size for p in batch_points],
+        "batch_rows": batch_rows(tables, config),
+        "all_diverged_batches": [r["B"] for r in batch_rows(tables, config) if not r["ok"]],
+        "lr_columns": lr_cols,
+        "lr_rows": lr_rows,
+        "batch_comment": commentary.batch_size_comment(tables["runs"], [p.batch_size for p in batch_points],
+                                                       n_full, epochs) if batch_points else [],
+        "subset_batch": config["grid"]["subset_batch_size"],
+        "subset_rows": subset_rows(tables, config),
+        "subset_comment": commentary.subset_size_comment(tables["runs"], tables["floors"],
+                                                         [p.n_train for p in subset_points],
+                                                         config["grid"]["subset_batch_size"], epochs,
+                                                         n_full) if subset_points else [],
+        "frameworks": frameworks,
+        "cmp_point": cmp_point,
+        "cmp_lr": fmt_lr(commentary.point_result(tables["runs"], cmp_point.batch_size, cmp_point.n_train).lr),
+        "consistency_rows": consistency_rows(tables),
+        "tolerances": config["consistency"][config["training"]["dtype"]],
+        "provenance": provenance,
+        "config_yaml": yaml.safe_dump(provenance.get("config", config), sort_keys=False, allow_unicode=True),
+        "timing_rows": timing_rows(provenance),
+    }
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(acc=fmt_acc, lr=fmt_lr, loss=fmt_loss, seconds=fmt_seconds, pp=fmt_pp)
+    return env
+
+
+def render_html(context: dict) -> str:
+    css = STYLESHEET.read_text() + "\n/* code highlighting (Pygments, style 'friendly') */\n" + pygments_css()
+    return environment().get_template("report.html.j2").render(**context, css=Markup(css))
+
+
+def render_pdf(html: str, path: str | Path) -> None:
+    import weasyprint  # imported here: only the PDF needs it
+
+    weasyprint.HTML(string=html, base_url=str(REPO)).write_pdf(str(path))
+
+
+def render(tables: dict, config: dict, manifest_path, sources_path, provenance_path, figure_paths: dict[str, str],
+           html_path, pdf_path) -> None:
+    """Write the HTML and the PDF report."""
+    figures = {name: Path(p).read_text() for name, p in figure_paths.items()}
+    context = build_context(tables, config, json.loads(Path(manifest_path).read_text()),
+                            json.loads(Path(sources_path).read_text()), json.loads(Path(provenance_path).read_text()),
+                            figures)
+    html = render_html(context)
+    Path(html_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(html_path).write_text(html)
+    render_pdf(html, pdf_path)
+
+
+def read_figures(paths: list[str]) -> dict[str, str]:
+    return {Path(p).stem: p for p in paths}
+
