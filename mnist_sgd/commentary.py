@@ -240,6 +240,20 @@ def _lr_sentences(runs: pd.DataFrame, points: list[tuple[int, int]]) -> list[str
         elif smallest_b_lr > largest_b_lr:
             out.append(f"Unusually, the smallest batch took the larger lr ({fmt_lr(smallest_b_lr)} at B = {ok[0][0]}, "
                        f"{fmt_lr(largest_b_lr)} at B = {ok[-1][0]}).")
+    out += _grid_edge_sentences(runs, points, chosen)
+    return out
+
+
+def _grid_edge_sentences(runs: pd.DataFrame, points: list[tuple[int, int]], chosen: dict) -> list[str]:
+    """Say where the choice sits on an edge of the lr grid: the best lr may lie outside it."""
+    low = [b for b, n in points if chosen[b] is not None and chosen[b] == min(tried_lrs(runs, b, n))]
+    high = [b for b, n in points if chosen[b] is not None and chosen[b] == max(tried_lrs(runs, b, n))]
+    out = []
+    if low:
+        out.append(f"At B = {_list(low)} the chosen lr is the smallest one tried: a smaller lr was not tried "
+                   "and might do better (extend grid.learning_rates downwards to find out).")
+    if high:
+        out.append(f"At B = {_list(high)} the chosen lr is the largest one tried: a larger lr might do better.")
     return out
 
 

@@ -75,6 +75,19 @@ def test_batch_comment_when_accuracy_falls_with_b_and_more_updates_do_not_help()
     assert "The same learning rate, 0.003, won" in text
 
 
+def test_batch_comment_flags_a_choice_on_the_edge_of_the_lr_grid():
+    runs = runs_table([{"B": 1, "lr": 0.001, "t": 8.0, "acc": 0.85, "diverged": [0.01]},
+                       {"B": 10, "lr": 0.001, "t": 3.0, "acc": 0.86, "diverged": [0.01]},
+                       {"B": 100, "lr": 0.01, "t": 1.0, "acc": 0.86}])
+    runs = pd.concat([runs, runs_table([{"B": 100, "lr": 0.001, "t": 1.0, "acc": 0.80}]).assign(chosen=False)])
+    text = " ".join(batch_size_comment(runs, [1, 10, 100], 50000, epochs=5))
+    assert "At B = 1 and 10 the chosen lr is the smallest one tried" in text
+    assert "At B = 100 the chosen lr is the largest one tried" in text
+    balanced = runs_table([{"B": 10, "lr": 0.003, "t": 3.0, "acc": 0.86, "diverged": [0.01]}])
+    balanced = pd.concat([balanced, runs_table([{"B": 10, "lr": 0.001, "t": 3.0, "acc": 0.8}]).assign(chosen=False)])
+    assert "one tried" not in " ".join(batch_size_comment(balanced, [10], 50000, epochs=5))
+
+
 def test_batch_comment_when_every_lr_diverged_at_one_b():
     runs = runs_table([{"B": 1, "lr": None, "diverged": [0.03, 0.5]},
                        {"B": 100, "lr": 0.03, "t": 0.7, "acc": 0.86, "diverged": [0.5]}])
