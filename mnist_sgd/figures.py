@@ -44,7 +44,7 @@ STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "lines.linewidth": 1.4,
-    "svg.fonttype": "path",  # text as outlines: the same look in every browser and in the PDF
+    "svg.fonttype": "none",  # text as text (DejaVu Sans): searchable, and 3x faster for WeasyPrint than outlines
 }
 BACKEND_STYLE = {
     "numpy": {"color": "#1f4e8c", "linestyle": "-", "label": "NumPy (hand-coded)"},
@@ -185,7 +185,8 @@ def batch_figure(tables: dict, config: dict, batch: int) -> Figure:
     title = ("diverged: lr = " + ", ".join(f"{x:g}" for x in diverged)) if diverged else None
     if note:
         title = f"{title}\n{note}" if title else note
-    ax_loss.legend(title=title, title_fontsize=7, loc="upper right")
+    # below the panel: noisy curves at large lr fill the whole plot area
+    ax_loss.legend(title=title, title_fontsize=7, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
     rows = run_epochs(tables, "numpy", batch, n, lr=lr)
     _curve(ax_acc, rows, "epoch", "train_accuracy", color=TRAIN_COLOR, label="train")
     _curve(ax_acc, rows, "epoch", "test_accuracy", color=TEST_COLOR, linestyle="--", label="test")
