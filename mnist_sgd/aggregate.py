@@ -20,6 +20,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 RUN_KEY = ["backend", "batch_size", "n_train", "lr_path", "seed"]
@@ -194,8 +195,28 @@ def consistency_table(consistency_files: list[str | Path]) -> pd.DataFrame:
     return table.sort_values(["backend", "batch_size", "n_train", "lr", "seed"], ignore_index=True)
 
 
+class BelowFloorError(ValueError):
+    """A training loss below the closed-form least-squares minimum: a bug, never a result."""
+
+
+def below_floor(epochs: pd.DataFrame, floors: pd.DataFrame, rtol: float = 1e-9) -> pd.DataFrame:
+    """Rows of ``epochs`` whose finite training loss lies below L* of their subset by more than ``rtol``.
+
+    The squared loss is convex, so no parameters reach a loss below its least-squares
+    minimum L*; ``rtol`` only absorbs the rounding of the two computations.
+    """
+    merged = epochs.merge(floors[["n_train", "seed", "floor_loss"]], on=["n_train", "seed"], how="inner")
+    finite = np.isfinite(merged.train_loss)
+    return merged[finite & (merged.train_loss < merged.floor_loss * (1 - rtol) - 1e-12)]
+
+
 def write_tables(out: dict[str, str | Path], summary_files, floor_files, lr_choice_files, consistency_files) -> None:
-    """Build every table and write it as CSV to ``out[<table name>]``."""
+    """Build every table and write it as CSV to ``out[<table name>]``.
+
+    Raises:
+        BelowFloorError: if any recorded training loss is below the least-squares floor
+            of its subset (nothing is written then).
+    """
     tables = {
         "runs": runs_table(summary_files, lr_choice_files, floor_files),
         "epochs": epochs_table(summary_files),
@@ -203,6 +224,13 @@ def write_tables(out: dict[str, str | Path], summary_files, floor_files, lr_choi
         "lr_choice": lr_choice_table(lr_choice_files),
         "consistency": consistency_table(consistency_files),
     }
+    bad = below_floor(tables["epochs"], tables["floors"])
+    if len(bad):
+        raise BelowFloorError(
+            f"{len(bad)} recorded training losses lie below the least-squares floor L* of their subset, "
+            "which the convex squared loss does not allow: a bug in training or evaluation. First ones:\n"
+            + bad.head(10).to_string(index=False)
+        )
     for name, table in tables.items():
         Path(out[name]).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out[name], index=False)  # floats as shortest round-trip text

@@ -110,3 +110,15 @@ def test_lr_choice_floor_and_consistency_tables(layout):
     c = layout["consistency"].iloc[0]
     assert (c.backend, c.verdict, c.lr_path) == ("tensorflow", "pass", "chosen")
     assert c.max_rel_train_loss_diff == 4e-7 and c.loss_rtol == 1e-3 and c.reasons == ""
+
+
+def test_a_loss_below_the_least_squares_floor_is_an_error(tmp_path):
+    summary = write_run(tmp_path, "numpy", 100, 1000, "0.01", 0.01, loss=0.19)  # floor below is 0.2
+    floor = tmp_path / "floor.json"
+    floor.write_text(json.dumps({"n_train": 1000, "seed": 0, "floor_loss": 0.2, "rank": 600, "bias": False}))
+    out = {name: tmp_path / "tables" / f"{name}.csv" for name in ("runs", "epochs", "floors", "lr_choice", "consistency")}
+    from mnist_sgd.aggregate import BelowFloorError
+
+    with pytest.raises(BelowFloorError, match="1 recorded training losses lie below the least-squares floor"):
+        write_tables(out, [str(summary)], [floor], [], [])
+    assert not (tmp_path / "tables" / "runs.csv").exists()
