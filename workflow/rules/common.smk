@@ -37,6 +37,28 @@ def all_targets(wildcards):
     ]
 
 
+# ---- code versions -----------------------------------------------------------------
+
+
+def code_digest(*patterns):
+    """SHA-256 of the package modules a rule's numbers depend on (globs under mnist_sgd/).
+
+    Given as a `params:` value, so that Snakemake's params trigger reruns a job when that
+    code changes, and not when a file is merely touched.
+    """
+    import glob
+    import hashlib
+
+    digest = hashlib.sha256()
+    for pattern in patterns:
+        for path in sorted(glob.glob(f"{workflow.basedir}/mnist_sgd/{pattern}")):
+            digest.update(open(path, "rb").read())
+    return digest.hexdigest()[:16]
+
+
+TRAINING_CODE = code_digest("sgd.py", "training.py", "minibatches.py", "run.py", "dataset.py", "backends/*.py")
+
+
 # ---- paths -------------------------------------------------------------------------
 
 RUN = grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}")  # wildcard pattern

@@ -3,6 +3,7 @@
 # registered for Snakemake's own report (`snakemake --report results/snakemake-report.html`).
 from mnist_sgd.aggregate import beside_summaries, benchmarks_of_floors, benchmarks_of_runs
 from mnist_sgd.figures import figure_names, report_entry
+from mnist_sgd.provenance import git_state
 
 TABLES = ["runs", "epochs", "floors", "lr_choice", "consistency"]
 REPORT_FIGURES = figure_names(config)
@@ -31,6 +32,8 @@ rule aggregate:
         "logs/aggregate/aggregate.log",
     conda:
         "../../environment.yml"
+    params:
+        code=code_digest("aggregate.py"),
     message:
         "Collecting every run into tidy tables (results/tables/)"
     script:
@@ -46,6 +49,8 @@ rule figures:
         "logs/figures/figures.log",
     conda:
         "../../environment.yml"
+    params:
+        code=code_digest("figures.py", "aggregate.py", "grid.py"),
     message:
         "Drawing the report's figures (results/figures/)"
     script:
@@ -68,6 +73,9 @@ rule provenance:
     params:
         config=config,
         repo=workflow.basedir,
+        code=code_digest("provenance.py"),
+        # a new commit or a dirty tree re-records provenance (and so re-renders the report)
+        git=git_state(workflow.basedir),
     message:
         "Recording config, code version, software, data sources, machine and job timings"
     script:
@@ -99,6 +107,9 @@ rule render_report:
         "logs/render_report/render_report.log",
     conda:
         "../../environment.yml"
+    params:
+        # the report shows the source of sgd.py, so it is rendered again when that changes
+        code=code_digest("report.py", "commentary.py", "figures.py", "aggregate.py", "sgd.py", "grid.py"),
     message:
         "Rendering the assignment report (results/report/report.html and report.pdf)"
     script:

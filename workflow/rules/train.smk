@@ -11,6 +11,7 @@ rule draw_subset:
         "../../environment.yml"
     params:
         n_total=config["data"]["n_train"],
+        code=code_digest("minibatches.py"),
     message:
         "Drawing the training subset N'={wildcards.n} (seed {wildcards.seed})"
     script:
@@ -39,6 +40,7 @@ rule train:
         dtype=config["training"]["dtype"],
         bias=config["training"]["bias"],
         divergence_factor=config["training"]["divergence_factor"],
+        code=TRAINING_CODE,
     message:
         "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr} seed={wildcards.seed}"
     script:
@@ -62,6 +64,7 @@ rule least_squares_floor:
         mem_mb=4000,
     params:
         bias=config["training"]["bias"],
+        code=code_digest("floor.py", "training.py", "sgd.py", "run.py", "dataset.py"),
     message:
         "Least-squares floor of N'={wildcards.n} (seed {wildcards.seed})"
     script:
@@ -77,6 +80,8 @@ rule choose_lr:
         "logs/choose_lr/{backend}/b{batch}_n{n}.log",
     conda:
         "../../environment.yml"
+    params:
+        code=code_digest("lr_choice.py"),
     message:
         "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} on validation accuracy"
     script:
@@ -98,6 +103,7 @@ rule compare_backends:
     params:
         dtype=config["training"]["dtype"],
         tolerances=config["consistency"][config["training"]["dtype"]],
+        code=code_digest("consistency.py", "run.py"),
     message:
         "Comparing {wildcards.backend} with numpy: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr}"
     script:
