@@ -50,7 +50,8 @@ def eval_sets(data_dir: Path, subset: np.ndarray, dtype: str) -> list[EvalSet]:
     sets = []
     for name in ("train", "val", "test"):
         split = load_split(data_dir, name, dtype=dtype)
-        images, labels = (split.images[subset], split.labels[subset]) if name == "train" else (split.images, split.labels)
+        whole = name != "train" or np.array_equal(subset, np.arange(len(split)))
+        images, labels = (split.images, split.labels) if whole else (split.images[subset], split.labels[subset])
         sets.append(EvalSet(name, np.ascontiguousarray(images), one_hot(labels, dtype), labels))
     return sets
 

@@ -97,6 +97,18 @@ def lr_choice_of(backend, batch, n):
     return f"results/lr_choice/{backend}/b{batch}_n{n}.json"
 
 
+def train_priority(wildcards):
+    """Scheduling order of training jobs (higher first): NumPy at the comparison point, so
+    that its lr choice and the framework runs that wait on it start early, then the
+    framework runs, then the long B = 1 runs; short jobs fill the gaps."""
+    point = grid.Point(int(wildcards.batch), int(wildcards.n))
+    if wildcards.backend == grid.NUMPY and point == grid.comparison_point(config):
+        return 3
+    if wildcards.backend != grid.NUMPY:
+        return 2
+    return 1 if point.batch_size == 1 else 0
+
+
 def train_inputs(wildcards):
     """Cached data, the training subset, and NumPy's lr choice for an lr of "chosen"."""
     inputs = {"manifest": DATA, "subset": subset_file(wildcards)}

@@ -29,6 +29,7 @@ rule train:
         f"logs/train/{RUN}.log",
     benchmark:
         f"results/benchmarks/train/{RUN}.tsv"
+    priority: train_priority
     conda:
         "../../environment.yml"
     threads: 1
