@@ -146,7 +146,7 @@ def floors_table(floor_files: list[str | Path]) -> pd.DataFrame:
     """One row per training subset (N', seed): L*, rank and the least-squares solution's metrics."""
     rows = [json.loads(Path(p).read_text()) for p in floor_files]
     cols = ["n_train", "seed", "floor_loss", "rank", "bias", "train_accuracy", "val_loss", "val_accuracy",
-            "test_loss", "test_accuracy"]
+            "test_loss", "test_accuracy", "lambda_max", "gd_lr_bound"]
     table = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
     return table.sort_values(["n_train", "seed"], ignore_index=True)
 

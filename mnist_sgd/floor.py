@@ -24,11 +24,30 @@ def least_squares_params(X: np.ndarray, Y: np.ndarray, bias: bool = False) -> tu
     return Params(solution), int(rank)
 
 
+def largest_eigenvalue(X: np.ndarray, iterations: int = 500, rtol: float = 1e-10, seed: int = 0) -> float:
+    """Largest eigenvalue of X^T X / n (X (n, d)) by power iteration, in float64.
+
+    Full-batch gradient descent on the squared loss is stable only for lr < 2 / this value.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    v = np.random.default_rng(seed).normal(size=X.shape[1])
+    value = 0.0
+    for _ in range(iterations):
+        w = X.T @ (X @ v) / len(X)
+        new = float(np.linalg.norm(w))
+        v = w / new
+        if abs(new - value) <= rtol * new:
+            return new
+        value = new
+    return value
+
+
 def least_squares_floor(train: EvalSet, others: list[EvalSet], bias: bool = False) -> dict:
     """L* on ``train`` and the accuracies of the least-squares solution on every set.
 
     Returns:
-        {"floor_loss": L*, "rank": r, "n": n, "<set>_loss": ..., "<set>_accuracy": ...}.
+        {"floor_loss": L*, "rank": r, "n": n, "<set>_loss": ..., "<set>_accuracy": ...,
+         "lambda_max": largest eigenvalue of X^T X / n, "gd_lr_bound": 2 / lambda_max}.
     """
     params, rank = least_squares_params(train.X, train.Y, bias)
     out: dict = {"n": len(train.X), "rank": rank, "bias": bias}
@@ -36,4 +55,6 @@ def least_squares_floor(train: EvalSet, others: list[EvalSet], bias: bool = Fals
         X64 = EvalSet(data.name, np.asarray(data.X, dtype=np.float64), np.asarray(data.Y, dtype=np.float64), data.labels)
         out[f"{data.name}_loss"], out[f"{data.name}_accuracy"] = evaluate(params, X64)
     out["floor_loss"] = out["train_loss"]
+    out["lambda_max"] = largest_eigenvalue(train.X)
+    out["gd_lr_bound"] = 2 / out["lambda_max"]
     return out

@@ -188,6 +188,16 @@ def timing_rows(provenance: dict) -> list[dict]:
 # ---- the whole report --------------------------------------------------------------
 
 
+def full_set_curvature(floors, n_full: int) -> dict | None:
+    """lambda_max of X^T X / n and the gradient-descent lr bound 2 / lambda_max on the full training set."""
+    if "lambda_max" not in floors:
+        return None
+    rows = floors[(floors.n_train == n_full) & floors.lambda_max.notna()]
+    if not len(rows):
+        return None
+    return {"lambda_max": float(rows.lambda_max.iloc[0]), "gd_lr_bound": float(rows.gd_lr_bound.iloc[0])}
+
+
 def build_context(tables: dict, config: dict, manifest: dict, sources: dict, provenance: dict,
                   figures: dict[str, str]) -> dict:
     """Everything the templates show; ``figures`` maps figure names to SVG text."""
@@ -221,6 +231,7 @@ def build_context(tables: dict, config: dict, manifest: dict, sources: dict, pro
         "sgd_source": sgd_source(),
         "batch_sizes": [p.batch_size for p in batch_points],
         "batch_rows": batch_rows(tables, config),
+        "full_set_curvature": full_set_curvature(tables["floors"], n_full),
         "all_diverged_batches": [r["B"] for r in batch_rows(tables, config) if not r["ok"]],
         "lr_columns": lr_cols,
         "lr_rows": lr_rows,

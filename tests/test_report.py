@@ -202,6 +202,14 @@ def test_pdf_has_every_section_and_a_plausible_page_count(tiny_report):
     assert f"page {pages} of {pages}" in tiny_report["text"]  # the footer's page numbers
 
 
+def test_pdf_states_the_measured_gradient_descent_bound(tiny_report):
+    floors = tiny_report["tables"]["floors"]
+    full = floors[floors.n_train == 500].iloc[0]
+    assert 0 < full.lambda_max and full.gd_lr_bound == 2 / full.lambda_max
+    assert f"XTX/n is {full.lambda_max:.2f}" in tiny_report["text"]
+    assert f"stable only for lr < 2/λmax = {full.gd_lr_bound:.4f}" in tiny_report["text"]
+
+
 def test_pdf_shows_the_chosen_lr_and_accuracies_of_the_aggregated_table(tiny_report):
     runs = tiny_report["tables"]["runs"]
     chosen = runs[(runs.batch_size == 100) & (runs.n_train == 500) & runs.chosen].iloc[0]

@@ -141,3 +141,19 @@ def test_reference_learning_rate_diverges_and_is_reported(subset_1000, batch_siz
     assert history.diverged_epoch == len(history.rows) - 1 < 10
     last = history.rows[-1]["train_loss"]
     assert not np.isfinite(last) or last > 100 * 0.5
+
+
+def test_largest_eigenvalue_matches_eigvalsh():
+    from mnist_sgd.floor import largest_eigenvalue
+
+    X, _, _ = random_problem(n=200, d=12)
+    assert largest_eigenvalue(X) == pytest.approx(np.linalg.eigvalsh(X.T @ X / len(X))[-1], rel=1e-8)
+
+
+def test_full_training_set_gradient_descent_bound(mnist_data_dir):
+    # ASSIGNMENT.md: the largest eigenvalue of X^T X / n is about 38.3, so GD diverges above ~0.052
+    from mnist_sgd.floor import largest_eigenvalue
+    from mnist_sgd.dataset import load_split
+
+    lam = largest_eigenvalue(load_split(mnist_data_dir, "train").images)
+    assert round(lam, 1) == 38.3 and 0.0520 < 2 / lam < 0.0525
