@@ -32,12 +32,13 @@ class Point:
 
 @dataclass(frozen=True, order=True)
 class Run:
-    """One training job."""
+    """One training job; ``lr`` is a number, or :data:`CHOSEN` for a framework run that
+    follows NumPy's choice at its point (read at run time)."""
 
     backend: str
     batch_size: int
     n_train: int
-    lr: float
+    lr: float | str
     seed: int
 
     @property
@@ -47,7 +48,8 @@ class Run:
     @property
     def path(self) -> str:
         """Folder of this run's outputs, relative to results/runs/."""
-        return run_path(self.backend, self.batch_size, self.n_train, format_lr(self.lr), self.seed)
+        lr = self.lr if isinstance(self.lr, str) else format_lr(self.lr)
+        return run_path(self.backend, self.batch_size, self.n_train, lr, self.seed)
 
 
 def run_path(backend: str, batch_size: int | str, n_train: int | str, lr: str, seed: int | str) -> str:
@@ -93,26 +95,7 @@ def framework_points(config: dict) -> list[Point]:
     return all_points(config) if config["frameworks"]["points"] == "all" else [comparison_point(config)]
 
 
-@dataclass(frozen=True, order=True)
-class FrameworkRun:
-    """A framework training job; ``lr`` is a number, or :data:`CHOSEN` (NumPy's choice, read at run time)."""
-
-    backend: str
-    batch_size: int
-    n_train: int
-    lr: str
-    seed: int
-
-    @property
-    def point(self) -> Point:
-        return Point(self.batch_size, self.n_train)
-
-    @property
-    def path(self) -> str:
-        return run_path(self.backend, self.batch_size, self.n_train, self.lr, self.seed)
-
-
-def framework_runs(config: dict) -> list[FrameworkRun]:
+def framework_runs(config: dict) -> list[Run]:
     """Framework runs at :func:`framework_points`: at NumPy's chosen lr
     (``frameworks.learning_rates: chosen``) or at every lr of the grid (``all``)."""
     if config["frameworks"]["learning_rates"] == "all":
@@ -120,7 +103,7 @@ def framework_runs(config: dict) -> list[FrameworkRun]:
     else:
         lrs = [CHOSEN]
     return [
-        FrameworkRun(backend, p.batch_size, p.n_train, lr, seed)
+        Run(backend, p.batch_size, p.n_train, lr, seed)
         for p in framework_points(config)
         for backend in config["frameworks"]["backends"]
         for lr in lrs
