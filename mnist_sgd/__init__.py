@@ -3,6 +3,7 @@
 Modules (one job each):
 
 - ``idx``            parse and validate MNIST IDX files
+- ``atomic``         write outputs atomically (temporary file, then rename)
 - ``download``       fetch files from an ordered list of mirrors, checksum-verified
 - ``dataset``        build and load the cached train/val/test arrays
 - ``grid``           the experiment grid derived from the config

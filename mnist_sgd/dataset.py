@@ -10,13 +10,12 @@ request), plus a ``manifest.json`` with shapes, dtypes, label counts and source 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mnist_sgd.download import write_atomically
+from mnist_sgd.atomic import write_json, write_npy
 from mnist_sgd.idx import read_mnist_pair
 
 SPLITS = ("train", "val", "test")
@@ -69,17 +68,6 @@ def check_published_facts(train_labels: np.ndarray, test_labels: np.ndarray, tra
     return {"pixel_mean": mean, "pixel_std": std}
 
 
-def _save_npy(array: np.ndarray, path: Path) -> str:
-    """Save ``array`` atomically as .npy; return the file's SHA-256."""
-    import io
-
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    data = buffer.getvalue()
-    write_atomically(data, path)
-    return hashlib.sha256(data).hexdigest()
-
-
 def build_arrays(idx_dir: Path, out_dir: Path, n_train: int = 50_000, n_val: int = 10_000) -> dict:
     """Parse the four IDX files in ``idx_dir`` into ``out_dir/{split}_{images,labels}.npy``.
 
@@ -108,12 +96,12 @@ def build_arrays(idx_dir: Path, out_dir: Path, n_train: int = 50_000, n_val: int
     for split, (images, labels) in splits.items():
         manifest["splits"][split] = {
             "images": {"shape": list(images.shape), "dtype": str(images.dtype),
-                       "sha256": _save_npy(np.ascontiguousarray(images), out_dir / f"{split}_images.npy")},
+                       "sha256": write_npy(np.ascontiguousarray(images), out_dir / f"{split}_images.npy")},
             "labels": {"shape": list(labels.shape), "dtype": str(labels.dtype),
-                       "sha256": _save_npy(np.ascontiguousarray(labels), out_dir / f"{split}_labels.npy")},
+                       "sha256": write_npy(np.ascontiguousarray(labels), out_dir / f"{split}_labels.npy")},
             "label_counts": label_counts(labels),
         }
-    write_atomically((json.dumps(manifest, indent=2) + "\n").encode(), out_dir / "manifest.json")
+    write_json(manifest, out_dir / "manifest.json")
     return manifest
 
 

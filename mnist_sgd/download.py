@@ -14,13 +14,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from mnist_sgd.atomic import write_atomically
 
 #: SHA-256 of the canonical uncompressed MNIST files.
 MNIST_SHA256: dict[str, str] = {
@@ -111,24 +112,6 @@ def verify_sha256(data: bytes, expected: str, what: str) -> str:
     if digest != expected:
         raise ChecksumError(f"{what}: SHA-256 {digest} of the uncompressed bytes, expected {expected}")
     return digest
-
-
-def write_atomically(data: bytes, dest: Path) -> None:
-    """Write ``data`` to ``dest`` via a temporary file in the same folder and a rename."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def fetch_verified(

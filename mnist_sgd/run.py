@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 
 from mnist_sgd.backends import make_trainer
 from mnist_sgd.dataset import N_CLASSES, load_split, one_hot
-from mnist_sgd.download import write_atomically
+from mnist_sgd.atomic import write_atomically, write_json
 from mnist_sgd.sgd import Params
 from mnist_sgd.training import EvalSet, History, train
 
@@ -105,7 +104,7 @@ def write_outputs(history: History, params: Params, run_summary: dict, history_p
     np.savez(buffer, **arrays)
     write_atomically(buffer.getvalue(), Path(weights_path))
     write_atomically(history_csv(history).encode(), Path(history_path))
-    write_atomically((json.dumps(run_summary, indent=2) + "\n").encode(), Path(summary_path))
+    write_json(run_summary, summary_path)
 
 
 def read_history(path: Path) -> list[dict]:

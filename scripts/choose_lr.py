@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (the repository's package)
 
-from mnist_sgd.download import write_atomically  # noqa: E402
+from mnist_sgd.atomic import write_json  # noqa: E402
 from mnist_sgd.joblog import output_to_log  # noqa: E402
 from mnist_sgd.lr_choice import choose_lr  # noqa: E402
 
@@ -18,4 +18,4 @@ with output_to_log(sm.log[0]):
               "n_train": int(sm.wildcards.n), "criterion": "best mean final validation accuracy; "
               "ties: lower validation loss, then smaller lr; diverged runs excluded"} | choose_lr(summaries)
     print(json.dumps(choice, indent=2))
-    write_atomically((json.dumps(choice, indent=2) + "\n").encode(), Path(sm.output[0]))
+    write_json(choice, sm.output[0])

@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (the rep
 import numpy as np  # noqa: E402
 
 from mnist_sgd.consistency import compare_runs  # noqa: E402
-from mnist_sgd.download import write_atomically  # noqa: E402
+from mnist_sgd.atomic import write_json  # noqa: E402
 from mnist_sgd.joblog import output_to_log  # noqa: E402
 from mnist_sgd.run import read_history  # noqa: E402
 
@@ -31,4 +31,4 @@ with output_to_log(sm.log[0]):
     result |= compare_runs(read_history(sm.input.ref_histories[ref]), read_history(sm.input.history),
                            weights(sm.input.ref_weights[ref]), weights(sm.input.weights), sm.params.tolerances)
     print(json.dumps(result, indent=2))
-    write_atomically((json.dumps(result, indent=2) + "\n").encode(), Path(sm.output[0]))
+    write_json(result, sm.output[0])

@@ -1,12 +1,12 @@
 """Snakemake script: fetch and verify the four MNIST IDX files (rule download_mnist)."""
 
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (the repository's package)
 
-from mnist_sgd.download import MNIST_SHA256, fetch_verified, mirror_list, write_atomically  # noqa: E402
+from mnist_sgd.atomic import write_json  # noqa: E402
+from mnist_sgd.download import MNIST_SHA256, fetch_verified, mirror_list  # noqa: E402
 from mnist_sgd.joblog import output_to_log  # noqa: E402
 
 sm = snakemake  # noqa: F821
@@ -22,5 +22,4 @@ with output_to_log(sm.log[0]):
                               timeout=data_cfg["timeout_seconds"], retries=data_cfg["retries"])
         print(f"{name}: {item.n_bytes} bytes from {item.source}, sha256 {item.sha256}")
         fetched.append(item.__dict__)
-    write_atomically((json.dumps({"mirrors": mirrors, "files": fetched}, indent=2) + "\n").encode(),
-                     Path(sm.output.sources))
+    write_json({"mirrors": mirrors, "files": fetched}, sm.output.sources)

@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (the rep
 
 import numpy as np  # noqa: E402
 
-from mnist_sgd.download import write_atomically  # noqa: E402
+from mnist_sgd.atomic import write_json  # noqa: E402
 from mnist_sgd.floor import least_squares_floor  # noqa: E402
 from mnist_sgd.joblog import output_to_log  # noqa: E402
 from mnist_sgd.run import eval_sets  # noqa: E402
@@ -21,4 +21,4 @@ with output_to_log(sm.log[0]):
     floor = least_squares_floor(sets[0], sets[1:], bias=sm.params.bias)
     floor |= {"n_train": int(sm.wildcards.n), "seed": int(sm.wildcards.seed)}
     print(json.dumps(floor, indent=2))
-    write_atomically((json.dumps(floor, indent=2) + "\n").encode(), Path(sm.output[0]))
+    write_json(floor, sm.output[0])
