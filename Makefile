@@ -1,6 +1,6 @@
 # mnist-sgd-report: `make report` builds the report, `make test` runs the tests.
-# Every target that runs Python first calls scripts/bootstrap.sh, which creates .venv
-# (Python 3.11 + requirements.txt) and the Debian packages only when they are missing.
+# Every target that runs Python first calls setup/bootstrap.sh, which creates .venv
+# (Python 3.11-3.13 + requirements.txt) and the Debian packages only when they are missing.
 #
 # Variables:  CORES=2            cores given to Snakemake
 #             SNAKEMAKE_ARGS=    more Snakemake options, e.g. SNAKEMAKE_ARGS="--dry-run"
@@ -18,9 +18,10 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 SNAKEMAKE := $(VENV)/bin/snakemake
 SNAKEFMT := $(VENV)/bin/snakefmt
+RUFF := $(VENV)/bin/ruff
 SNAKEFILES := Snakefile workflow/rules
 
-.PHONY: help bootstrap report quick test lint format clean
+.PHONY: help bootstrap report quick test lint format bench unlock clean
 
 help: ## show this help
 	@echo "mnist-sgd-report targets:"
@@ -28,7 +29,7 @@ help: ## show this help
 	@echo "variables: CORES=$(CORES) SNAKEMAKE_ARGS=... PYTEST_ARGS=... MNIST_MIRROR=/path/to/mnist"
 
 bootstrap: ## create .venv and install what is missing (idempotent)
-	@bash scripts/bootstrap.sh
+	@bash setup/bootstrap.sh
 
 report: bootstrap ## run the workflow: results/report/report.html and report.pdf
 	$(SNAKEMAKE) --cores $(CORES) $(SNAKEMAKE_ARGS)
@@ -39,12 +40,20 @@ quick: bootstrap ## the same with config/quick.yaml (a one-minute run)
 test: bootstrap ## run the tests (pytest)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
-lint: bootstrap ## snakefmt --check and snakemake --lint
+lint: bootstrap ## ruff (Python), snakefmt --check and snakemake --lint
+	$(RUFF) check .
+	$(RUFF) format --check .
 	$(SNAKEFMT) --check $(SNAKEFILES)
 	$(SNAKEMAKE) --lint
 
-format: bootstrap ## reformat Snakefile and workflow/rules with snakefmt
+format: bootstrap ## reformat the Python (ruff) and the Snakefiles (snakefmt)
+	$(RUFF) check --fix .
+	$(RUFF) format .
 	$(SNAKEFMT) $(SNAKEFILES)
+
+bench: bootstrap ## timing benchmarks (prints figures; needs results/data from a workflow run)
+	$(PYTHON) -m perf.bench_sgd
+	$(PYTHON) -m perf.bench_backends
 
 clean: ## remove results/, logs/ and .snakemake/ (keeps resources/ and .venv)
 	rm -rf results/ logs/ .snakemake/

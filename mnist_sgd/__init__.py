@@ -1,17 +1,17 @@
 """mnist-sgd-report: hand-coded minibatch SGD on MNIST, checked against frameworks.
 
-Modules (one job each):
+The package is laid out like the pipeline (``workflow/rules/{data,train,report}.smk``):
 
-- ``idx``            parse and validate MNIST IDX files
-- ``atomic``         write outputs atomically (temporary file, then rename)
-- ``download``       fetch files from an ordered list of mirrors, checksum-verified
-- ``dataset``        build and load the cached train/val/test arrays
-- ``grid``           the experiment grid derived from the config
-- ``minibatches``    the seeded per-epoch permutations every backend shares
-- ``sgd``            the linear model, its squared loss, gradient and the SGD epoch
-- ``training``       the epoch loop: metrics, timing, divergence
-- ``backends``       NumPy / TensorFlow / PyTorch implementations of one epoch
-- ``floor``          the closed-form least-squares optimum
-- ``lr_choice``      picking a learning rate on validation data
-- ``consistency``    comparing backends run on the same minibatches
+- ``data/``      download, parse and cache MNIST (rule file ``data.smk``)
+- ``train/``     the SGD algorithm, the backends, one run end to end, the least-squares
+                 floor, the lr choice and the backend comparison (``train.smk``)
+- ``report/``    tables, figures, comments, provenance and rendering (``report.smk``)
+
+and, shared by all stages:
+
+- ``config``     validate the config against its schema, fill in defaults
+- ``grid``       the experiment grid (points and runs) derived from the config
+- ``layout``     where every file lives (the only place a path is spelled out)
+- ``atomic``     write outputs atomically (temporary file, then rename)
+- ``job``        what every rule script does around its work (threads, log)
 """

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 NUMPY = "numpy"
+#: The framework backends, in the order the report shows them.
+FRAMEWORKS = ("tensorflow", "pytorch")
+BACKENDS = (NUMPY, *FRAMEWORKS)
+#: How the report names each backend.
+BACKEND_NAMES = {NUMPY: "NumPy", "tensorflow": "TensorFlow", "pytorch": "PyTorch"}
 #: Path value of the lr of a framework run that follows NumPy's lr choice at its point.
 CHOSEN = "chosen"
 
@@ -46,15 +51,15 @@ class Run:
         return Point(self.batch_size, self.n_train)
 
     @property
-    def path(self) -> str:
-        """Folder of this run's outputs, relative to results/runs/."""
-        lr = self.lr if isinstance(self.lr, str) else format_lr(self.lr)
-        return run_path(self.backend, self.batch_size, self.n_train, lr, self.seed)
+    def lr_text(self) -> str:
+        """The lr as it appears in paths: :func:`format_lr` of the number, or :data:`CHOSEN`."""
+        return self.lr if isinstance(self.lr, str) else format_lr(self.lr)
 
-
-def run_path(backend: str, batch_size: int | str, n_train: int | str, lr: str, seed: int | str) -> str:
-    """``{backend}/b{B}/n{N}/lr{lr}/seed{seed}``: the run folder layout, wildcards or values."""
-    return f"{backend}/b{batch_size}/n{n_train}/lr{lr}/seed{seed}"
+    @property
+    def fields(self) -> dict[str, str | int]:
+        """The run as the wildcards of rule ``train`` (and the arguments of mnist_sgd.layout)."""
+        return {"backend": self.backend, "batch": self.batch_size, "n": self.n_train, "lr": self.lr_text,
+                "seed": self.seed}
 
 
 def batch_points(config: dict) -> list[Point]:

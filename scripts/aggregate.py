@@ -1,16 +1,10 @@
-"""Snakemake script: every run's outputs as tidy CSV tables (rule aggregate)."""
+"""Rule aggregate: every run's outputs as tidy CSV tables."""
 
-import sys
-from pathlib import Path
+from mnist_sgd.job import output_to_log
+from mnist_sgd.report.tables import RunFiles, write_tables
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (the repository's package)
-
-from mnist_sgd.aggregate import write_tables  # noqa: E402
-from mnist_sgd.joblog import output_to_log  # noqa: E402
-
-sm = snakemake  # noqa: F821
-
-with output_to_log(sm.log[0]):
-    write_tables(dict(sm.output.items()), sm.input.summaries, sm.input.floors, sm.input.lr_choices,
-                 sm.input.consistency)
-    print(f"{len(sm.input.summaries)} runs, {len(sm.input.consistency)} comparisons -> {list(sm.output)}")
+with output_to_log(snakemake.log[0]):
+    i = snakemake.input
+    runs = [RunFiles(*files) for files in zip(i.summaries, i.histories, i.benchmarks, strict=True)]
+    write_tables(dict(snakemake.output.items()), runs, i.floors, i.lr_choices, i.consistency)
+    print(f"{len(runs)} runs, {len(i.consistency)} comparisons -> {list(snakemake.output)}")

@@ -1,17 +1,14 @@
-"""Snakemake script: parse the IDX files into cached arrays (rule build_arrays)."""
+"""Rule build_arrays: parse the IDX files into the cached arrays."""
 
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (the repository's package)
+from mnist_sgd import layout
+from mnist_sgd.data.dataset import arrays_of, build_arrays
+from mnist_sgd.data.download import MNIST_SHA256
+from mnist_sgd.job import output_to_log
 
-from mnist_sgd.dataset import build_arrays  # noqa: E402
-from mnist_sgd.joblog import output_to_log  # noqa: E402
-
-sm = snakemake  # noqa: F821
-
-with output_to_log(sm.log[0]):
-    manifest = build_arrays(Path(sm.input[0]).parent, Path(sm.output.manifest).parent,
-                            n_train=sm.params.n_train, n_val=sm.params.n_val)
+with output_to_log(snakemake.log[0]):
+    idx_files = {name: snakemake.input[layout.mnist_input(name)] for name in MNIST_SHA256}
+    manifest = build_arrays(idx_files, arrays_of(snakemake.output), snakemake.output.manifest,
+                            n_train=snakemake.params.n_train, n_val=snakemake.params.n_val)
     print(json.dumps(manifest, indent=2))

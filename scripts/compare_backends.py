@@ -1,34 +1,16 @@
-"""Snakemake script: compare a framework run with the NumPy run of the same key (rule compare_backends)."""
+"""Rule compare_backends: a framework run against the NumPy run with the same key."""
 
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (the repository's package)
+from mnist_sgd.atomic import write_json
+from mnist_sgd.job import output_to_log
+from mnist_sgd.train.consistency import compare_with_reference
 
-import numpy as np  # noqa: E402
-
-from mnist_sgd.consistency import compare_runs  # noqa: E402
-from mnist_sgd.atomic import write_json  # noqa: E402
-from mnist_sgd.joblog import output_to_log  # noqa: E402
-from mnist_sgd.run import read_history  # noqa: E402
-
-sm = snakemake  # noqa: F821
-
-
-def weights(path):
-    with np.load(path, allow_pickle=False) as f:
-        return {k: f[k] for k in f.files}
-
-
-with output_to_log(sm.log[0]):
-    w = sm.wildcards
-    lr = json.loads(Path(sm.input.summary).read_text())["lr"]
-    # the NumPy run with the same lr (one of several when the lr was "chosen")
-    ref = next(i for i, p in enumerate(sm.input.ref_summaries) if json.loads(Path(p).read_text())["lr"] == lr)
-    result = {"backend": w.backend, "reference": "numpy", "batch_size": int(w.batch), "n_train": int(w.n),
-              "lr": lr, "lr_path": w.lr, "seed": int(w.seed), "dtype": sm.params.dtype}
-    result |= compare_runs(read_history(sm.input.ref_histories[ref]), read_history(sm.input.history),
-                           weights(sm.input.ref_weights[ref]), weights(sm.input.weights), sm.params.tolerances)
+with output_to_log(snakemake.log[0]):
+    i = snakemake.input
+    run = {"history": i.history, "summary": i.summary, "weights": i.weights}
+    references = [{"history": h, "summary": s, "weights": w}
+                  for h, s, w in zip(i.ref_history, i.ref_summary, i.ref_weights, strict=True)]
+    result = compare_with_reference(run, references, snakemake.params.tolerances, snakemake.params.dtype)
     print(json.dumps(result, indent=2))
-    write_json(result, sm.output[0])
+    write_json(result, snakemake.output[0])

@@ -1,25 +1,18 @@
-"""Snakemake script: fetch and verify the four MNIST IDX files (rule download_mnist)."""
+"""Rule download_mnist: fetch and verify the four MNIST IDX files."""
 
-import sys
-from pathlib import Path
+from mnist_sgd import layout
+from mnist_sgd.atomic import write_json
+from mnist_sgd.data.download import MNIST_SHA256, fetch_verified, mirror_list
+from mnist_sgd.job import output_to_log
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (the repository's package)
-
-from mnist_sgd.atomic import write_json  # noqa: E402
-from mnist_sgd.download import MNIST_SHA256, fetch_verified, mirror_list  # noqa: E402
-from mnist_sgd.joblog import output_to_log  # noqa: E402
-
-sm = snakemake  # noqa: F821
-
-with output_to_log(sm.log[0]):
-    data_cfg = sm.config["data"]
-    mirrors = mirror_list(data_cfg["mirrors"], data_cfg["local_mirror"])
+with output_to_log(snakemake.log[0]):
+    p = snakemake.params
+    mirrors = mirror_list(p.mirrors, p.local_mirror)
     print("mirrors, in order:", *mirrors, sep="\n  ")
     fetched = []
-    for dest in sm.output[:-1]:
-        name = Path(dest).name
-        item = fetch_verified(name, Path(dest), mirrors, MNIST_SHA256[name],
-                              timeout=data_cfg["timeout_seconds"], retries=data_cfg["retries"])
+    for name, sha256 in MNIST_SHA256.items():
+        item = fetch_verified(name, snakemake.output[layout.mnist_input(name)], mirrors, sha256,
+                              timeout=p.timeout, retries=p.retries)
         print(f"{name}: {item.n_bytes} bytes from {item.source}, sha256 {item.sha256}")
         fetched.append(item.__dict__)
-    write_json({"mirrors": mirrors, "files": fetched}, sm.output.sources)
+    write_json({"mirrors": mirrors, "files": fetched}, snakemake.output.sources)

@@ -1,17 +1,11 @@
-"""Snakemake script: the indices of one training subset (rule draw_subset)."""
+"""Rule draw_subset: the indices of one training subset."""
 
-import sys
-from pathlib import Path
+from mnist_sgd.atomic import write_npy
+from mnist_sgd.job import output_to_log
+from mnist_sgd.train.minibatches import draw_subset
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (the repository's package)
-
-from mnist_sgd.atomic import write_npy  # noqa: E402
-from mnist_sgd.joblog import output_to_log  # noqa: E402
-from mnist_sgd.minibatches import draw_subset  # noqa: E402
-
-sm = snakemake  # noqa: F821
-
-with output_to_log(sm.log[0]):
-    indices = draw_subset(sm.params.n_total, int(sm.wildcards.n), int(sm.wildcards.seed))
-    write_npy(indices, sm.output[0])
-    print(f"{len(indices)} of {sm.params.n_total} training images, first: {indices[:10].tolist()}")
+with output_to_log(snakemake.log[0]):
+    n_total = snakemake.params.n_total
+    indices = draw_subset(n_total, int(snakemake.wildcards.n), int(snakemake.wildcards.seed))
+    write_npy(indices, snakemake.output[0])
+    print(f"{len(indices)} of {n_total} training images, first: {indices[:10].tolist()}")

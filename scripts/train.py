@@ -1,37 +1,28 @@
-"""Snakemake script: one training run (rule train)."""
+"""Rule train: one training run."""
 
-import os
-import sys
-from pathlib import Path
+from mnist_sgd.job import limit_threads, output_to_log
 
-threads = str(snakemake.threads)  # noqa: F821 -- pin BLAS threads before NumPy loads
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = threads
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821 (the repository's package)
+limit_threads(snakemake.threads)  # before NumPy loads
 
-import json  # noqa: E402
+import json  # noqa: E402 (after the thread limit)
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from mnist_sgd.joblog import output_to_log  # noqa: E402
-from mnist_sgd.run import RunSettings, eval_sets, run, summary, write_outputs  # noqa: E402
+from mnist_sgd.data.dataset import arrays_of  # noqa: E402
+from mnist_sgd.train.run import RunSettings, load_eval_sets, resolve_lr, run_summary, train_run  # noqa: E402
+from mnist_sgd.train.run_files import write_run  # noqa: E402
 
-sm = snakemake  # noqa: F821
-
-with output_to_log(sm.log[0]):
-    w, p = sm.wildcards, sm.params
-    lr = json.loads(Path(sm.input.lr_choice).read_text())["chosen_lr"] if "lr_choice" in sm.input.keys() else float(w.lr)
-    if lr is None:
-        sys.exit(f"NumPy diverged at every lr of B={w.batch} N'={w.n}: no lr to train {w.backend} with")
-    settings = RunSettings(backend=w.backend, batch_size=int(w.batch), lr=lr, seed=int(w.seed),
+with output_to_log(snakemake.log[0]):
+    w, p, out = snakemake.wildcards, snakemake.params, snakemake.output
+    choice = json.loads(Path(snakemake.input.lr_choice).read_text()) if "lr_choice" in snakemake.input.keys() else None
+    settings = RunSettings(backend=w.backend, batch_size=int(w.batch), lr=resolve_lr(w.lr, choice), seed=int(w.seed),
                            epochs=p.epochs, dtype=p.dtype, bias=p.bias, divergence_factor=p.divergence_factor)
-    subset = np.load(sm.input.subset, allow_pickle=False)
-    sets = eval_sets(Path(sm.input.manifest).parent, subset, settings.dtype)
+    subset = np.load(snakemake.input.subset, allow_pickle=False)
+    sets = load_eval_sets(arrays_of(snakemake.input), subset, settings.dtype)
     print(f"training {settings} on {len(subset)} images")
-    history, params = run(settings, sets)
+    history, params = train_run(settings, sets)
     for row in history.rows:
         print(row)
     print(f"status: {history.status}")
-    write_outputs(history, params, summary(settings, len(subset), history),
-                  sm.output.history, sm.output.summary, sm.output.weights)
+    write_run(history, params, run_summary(settings, w.lr, len(subset), history), out.history, out.summary, out.weights)

@@ -35,12 +35,12 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def mnist_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with the cached arrays (``{train,val,test}_{images,labels}.npy``, ``manifest.json``).
+def mnist_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workflow working directory holding the cached arrays, as rule build_arrays lays them out.
 
     Built once per test session from the real MNIST files, fetched checksum-verified from
-    the local mirror into ``<tmp>/idx/`` and converted by ``build_arrays`` into
-    ``<tmp>/arrays/`` (default split: 50,000 train, 10,000 val, 10,000 test).
+    the local mirror and converted by ``build_arrays`` (default split: 50,000 train,
+    10,000 val, 10,000 test); paths as in :mod:`mnist_sgd.layout`.
     """
     mirror = local_mnist_mirror()
     if mirror is None:
@@ -48,14 +48,24 @@ def mnist_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f"no MNIST mirror: set MNIST_MIRROR to a folder with the four MNIST .gz files "
             f"(or place them in {DEFAULT_MIRROR})"
         )
-    from mnist_sgd.dataset import build_arrays
-    from mnist_sgd.download import MNIST_SHA256, fetch_verified, mirror_list
+    from mnist_sgd import layout
+    from mnist_sgd.data.dataset import SPLITS, build_arrays
+    from mnist_sgd.data.download import MNIST_SHA256, fetch_verified, mirror_list
 
     root = tmp_path_factory.mktemp("mnist")
-    idx_dir, arrays_dir = root / "idx", root / "arrays"
     # $MNIST_MIRROR comes first by itself; the default folder is passed as local_mirror.
     mirrors = mirror_list([], mirror)
+    idx_files = {name: root / layout.mnist_file(name) for name in MNIST_SHA256}
     for name, sha256 in MNIST_SHA256.items():
-        fetch_verified(name, idx_dir / name, mirrors, sha256)
-    build_arrays(idx_dir, arrays_dir)
-    return arrays_dir
+        fetch_verified(name, idx_files[name], mirrors, sha256)
+    arrays = {(s, k): root / layout.array(s, k) for s in SPLITS for k in layout.ARRAY_KINDS}
+    build_arrays(idx_files, arrays, root / layout.data_manifest())
+    return root
+
+
+@pytest.fixture(scope="session")
+def mnist_arrays(mnist_root: Path) -> dict[tuple[str, str], Path]:
+    """The cached arrays of :func:`mnist_root`: {(split, "images" | "labels"): path}."""
+    from mnist_sgd import layout
+
+    return {(s, k): mnist_root / layout.array(s, k) for s in layout.SPLITS for k in layout.ARRAY_KINDS}

@@ -6,7 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from mnist_sgd.aggregate import benchmark_path, parse_run_path, read_tables, write_tables
+from mnist_sgd import layout as paths
+from mnist_sgd.report.tables import RunFiles, read_tables, run_key, write_tables
 
 HISTORY = (
     "epoch,updates,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,train_seconds,eval_seconds\n"
@@ -15,45 +16,46 @@ HISTORY = (
 )
 
 
-def write_run(root, backend, b, n, lr_path, lr, *, status="ok", loss=0.25, seconds=1.5, bench_s=3.25):
-    run = root / "results" / "runs" / backend / f"b{b}" / f"n{n}" / f"lr{lr_path}" / "seed0"
-    run.mkdir(parents=True)
+def write_run(root, backend, b, n, lr_path, lr, *, status="ok", loss=0.25, seconds=1.5, bench_s=3.25) -> RunFiles:
+    """A run's summary, history and benchmark file, where the workflow writes them."""
+    files = RunFiles(*(root / paths.run_file(name, backend, b, n, lr_path, 0) for name in ("summary.json", "history.csv")),
+                     root / paths.benchmark("train", paths.run_key(backend, b, n, lr_path, 0)))
+    files.summary.parent.mkdir(parents=True)
     diverged = status == "diverged"
-    (run / "history.csv").write_text(HISTORY.format(u1=n // b, l1="nan" if diverged else loss, t1=seconds))
-    (run / "summary.json").write_text(json.dumps({
-        "backend": backend, "batch_size": b, "lr": lr, "seed": 0, "epochs": 1, "dtype": "float32",
+    files.history.write_text(HISTORY.format(u1=n // b, l1="nan" if diverged else loss, t1=seconds))
+    files.summary.write_text(json.dumps({
+        "backend": backend, "batch_size": b, "lr": lr, "lr_path": lr_path, "seed": 0, "epochs": 1, "dtype": "float32",
         "bias": False, "divergence_factor": 100.0, "n_train": n, "status": status,
         "diverged_epoch": 1 if diverged else None, "epochs_run": 1, "updates": n // b,
         "final_train_loss": "nan" if diverged else loss, "final_train_accuracy": 0.8, "final_val_loss": 0.3,
         "final_val_accuracy": 0.79, "final_test_loss": 0.31, "final_test_accuracy": 0.78,
         "train_seconds": seconds, "eval_seconds": 0.02}))
-    bench = root / "results" / "benchmarks" / "train" / backend / f"b{b}" / f"n{n}" / f"lr{lr_path}" / "seed0.tsv"
-    bench.parent.mkdir(parents=True)
-    bench.write_text("s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    files.benchmark.parent.mkdir(parents=True)
+    files.benchmark.write_text("s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
                      f"{bench_s}\t0:00:03\t355.33\t496.60\t329.86\t337.18\t0.00\t0.04\t27.31\t1.20\n")
-    return run / "summary.json"
+    return files
 
 
 @pytest.fixture
-def layout(tmp_path):
-    summaries = [
+def tables(tmp_path):
+    runs = [
         write_run(tmp_path, "numpy", 100, 1000, "0.01", 0.01, loss=0.25),
         write_run(tmp_path, "numpy", 100, 1000, "0.5", 0.5, status="diverged"),
         write_run(tmp_path, "tensorflow", 100, 1000, "chosen", 0.01, loss=0.2500001, bench_s=9.5),
     ]
-    floor = tmp_path / "results" / "floor" / "n1000_seed0.json"
+    floor = tmp_path / paths.floor(1000, 0)
     floor.parent.mkdir(parents=True)
     floor.write_text(json.dumps({"n": 1000, "rank": 600, "bias": False, "train_loss": 0.2, "train_accuracy": 0.9,
                                  "val_loss": 1.0, "val_accuracy": 0.7, "test_loss": 1.1, "test_accuracy": 0.69,
                                  "floor_loss": 0.2, "n_train": 1000, "seed": 0}))
-    choice = tmp_path / "results" / "lr_choice" / "numpy" / "b100_n1000.json"
+    choice = tmp_path / paths.lr_choice("numpy", 100, 1000)
     choice.parent.mkdir(parents=True)
     choice.write_text(json.dumps({"backend": "numpy", "batch_size": 100, "n_train": 1000, "chosen_lr": 0.01,
                                   "all_diverged": False, "candidates": [
                                       {"lr": 0.01, "seeds": [0], "diverged": False, "mean_val_accuracy": 0.79,
                                        "mean_val_loss": 0.3, "chosen": True},
                                       {"lr": 0.5, "seeds": [0], "diverged": True, "chosen": False}]}))
-    cons = tmp_path / "results" / "consistency" / "tensorflow" / "b100" / "n1000" / "lrchosen" / "seed0.json"
+    cons = tmp_path / paths.consistency("tensorflow", 100, 1000, "chosen", 0)
     cons.parent.mkdir(parents=True)
     cons.write_text(json.dumps({"backend": "tensorflow", "reference": "numpy", "batch_size": 100, "n_train": 1000,
                                 "lr": 0.01, "lr_path": "chosen", "seed": 0, "dtype": "float32", "epochs_compared": 2,
@@ -64,23 +66,19 @@ def layout(tmp_path):
                                 "max_rel_weight_diff": 1e-5, "tolerances": {"loss_rtol": 1e-3, "weights_atol": 1e-3,
                                                                             "accuracy_atol": 2e-3},
                                 "verdict": "pass", "reasons": []}))
-    out = {name: tmp_path / "results" / "tables" / f"{name}.csv"
-           for name in ("runs", "epochs", "floors", "lr_choice", "consistency")}
-    write_tables(out, [str(s) for s in summaries], [floor], [choice], [cons])
-    return read_tables(tmp_path / "results" / "tables")
+    out = {name: tmp_path / paths.table(name) for name in paths.TABLES}
+    write_tables(out, runs, [floor], [choice], [cons])
+    return read_tables(out)
 
 
-def test_run_path_and_benchmark_path():
-    path = "results/runs/pytorch/b10/n500/lrchosen/seed3/summary.json"
-    assert parse_run_path(path) == {"backend": "pytorch", "batch_size": 10, "n_train": 500, "lr_path": "chosen",
-                                    "seed": 3}
-    assert benchmark_path(path).as_posix() == "results/benchmarks/train/pytorch/b10/n500/lrchosen/seed3.tsv"
-    with pytest.raises(ValueError, match="not a run summary path"):
-        parse_run_path("results/runs/numpy/b10/summary.json")
+def test_the_run_key_comes_from_the_summary(tmp_path):
+    files = write_run(tmp_path, "pytorch", 10, 500, "chosen", 0.03)
+    summary = json.loads(files.summary.read_text())
+    assert run_key(summary) == {"backend": "pytorch", "batch_size": 10, "n_train": 500, "lr_path": "chosen", "seed": 0}
 
 
-def test_runs_table_has_one_row_per_run_with_flags_timings_and_floor(layout):
-    runs = layout["runs"].set_index(["backend", "lr_path"])
+def test_runs_table_has_one_row_per_run_with_flags_timings_and_floor(tables):
+    runs = tables["runs"].set_index(["backend", "lr_path"])
     assert len(runs) == 3
     ok, div, tf = runs.loc[("numpy", "0.01")], runs.loc[("numpy", "0.5")], runs.loc[("tensorflow", "chosen")]
     assert ok.chosen and not div.chosen and tf.chosen  # framework runs at "chosen" are flagged chosen
@@ -93,32 +91,32 @@ def test_runs_table_has_one_row_per_run_with_flags_timings_and_floor(layout):
     assert ok.train_seconds == 1.5 and ok.updates == 10
 
 
-def test_epochs_table_has_one_row_per_run_and_epoch(layout):
-    epochs = layout["epochs"]
+def test_epochs_table_has_one_row_per_run_and_epoch(tables):
+    epochs = tables["epochs"]
     assert len(epochs) == 3 * 2
     row = epochs[(epochs.backend == "numpy") & (epochs.lr_path == "0.01") & (epochs.epoch == 1)].iloc[0]
     assert row.train_loss == 0.25 and row.updates == 10 and row.lr == 0.01
 
 
-def test_lr_choice_floor_and_consistency_tables(layout):
-    lc = layout["lr_choice"]
+def test_lr_choice_floor_and_consistency_tables(tables):
+    lc = tables["lr_choice"]
     assert list(lc.lr) == [0.01, 0.5]
     assert list(lc.chosen) == [True, False] and list(lc.diverged) == [False, True]
     assert lc.mean_val_accuracy.iloc[0] == 0.79 and pd.isna(lc.mean_val_accuracy.iloc[1])
-    fl = layout["floors"].iloc[0]
+    fl = tables["floors"].iloc[0]
     assert (fl.n_train, fl.seed, fl.floor_loss, fl["rank"]) == (1000, 0, 0.2, 600)
-    c = layout["consistency"].iloc[0]
+    c = tables["consistency"].iloc[0]
     assert (c.backend, c.verdict, c.lr_path) == ("tensorflow", "pass", "chosen")
     assert c.max_rel_train_loss_diff == 4e-7 and c.loss_rtol == 1e-3 and c.reasons == ""
 
 
 def test_a_loss_below_the_least_squares_floor_is_an_error(tmp_path):
-    summary = write_run(tmp_path, "numpy", 100, 1000, "0.01", 0.01, loss=0.19)  # floor below is 0.2
+    run = write_run(tmp_path, "numpy", 100, 1000, "0.01", 0.01, loss=0.19)  # floor below is 0.2
     floor = tmp_path / "floor.json"
     floor.write_text(json.dumps({"n_train": 1000, "seed": 0, "floor_loss": 0.2, "rank": 600, "bias": False}))
-    out = {name: tmp_path / "tables" / f"{name}.csv" for name in ("runs", "epochs", "floors", "lr_choice", "consistency")}
-    from mnist_sgd.aggregate import BelowFloorError
+    out = {name: tmp_path / "tables" / f"{name}.csv" for name in paths.TABLES}
+    from mnist_sgd.report.tables import BelowFloorError
 
     with pytest.raises(BelowFloorError, match="1 recorded training losses lie below the least-squares floor"):
-        write_tables(out, [str(summary)], [floor], [], [])
+        write_tables(out, [run], [floor], [], [])
     assert not (tmp_path / "tables" / "runs.csv").exists()

@@ -7,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from mnist_sgd import grid
+from mnist_sgd import grid, layout
 from mnist_sgd.config import ConfigError, validate_config
 
 
@@ -25,7 +25,7 @@ def test_default_config_is_valid_and_derives_the_assignment_grid(default_config)
     runs = grid.numpy_runs(config)
     assert len(runs) == len(set(runs)) == 8 * len(config["grid"]["learning_rates"])
     assert 0.5 in config["grid"]["learning_rates"]
-    assert [r.path for r in grid.framework_runs(config)] == ["tensorflow/b100/n50000/lrchosen/seed0", "pytorch/b100/n50000/lrchosen/seed0"]
+    assert [layout.run_key(**r.fields) for r in grid.framework_runs(config)] == ["tensorflow/b100/n50000/lrchosen/seed0", "pytorch/b100/n50000/lrchosen/seed0"]
 
 
 def test_empty_config_gets_the_defaults(default_config):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from mnist_sgd.consistency import compare_runs
+from mnist_sgd.train.consistency import compare_runs
 
 TOL = {"loss_rtol": 1e-8, "weights_atol": 1e-8, "accuracy_atol": 1e-4}
 

@@ -4,12 +4,13 @@ import json
 
 import numpy as np
 
-from mnist_sgd.dataset import TEST_LABEL_COUNTS, TRAIN_LABEL_COUNTS, load_split, one_hot
+from mnist_sgd import layout
+from mnist_sgd.data.dataset import TEST_LABEL_COUNTS, TRAIN_LABEL_COUNTS, load_cached_split, one_hot
 
 
-def test_arrays_have_published_label_counts_and_pixel_stats(mnist_data_dir):
-    manifest = json.loads((mnist_data_dir / "manifest.json").read_text())
-    train, val, test = (load_split(mnist_data_dir, s) for s in ("train", "val", "test"))
+def test_arrays_have_published_label_counts_and_pixel_stats(mnist_root):
+    manifest = json.loads((mnist_root / layout.data_manifest()).read_text())
+    train, val, test = (load_cached_split(mnist_root, s) for s in ("train", "val", "test"))
     assert train.images.shape == (50000, 784) and val.images.shape == (10000, 784) and test.images.shape == (10000, 784)
     assert train.images.dtype == np.float32 and train.labels.dtype == np.uint8
     # all 60,000 training labels = train + val splits
@@ -19,14 +20,14 @@ def test_arrays_have_published_label_counts_and_pixel_stats(mnist_data_dir):
     pixels = np.concatenate([train.images, val.images])
     assert round(float(pixels.mean(dtype=np.float64)), 4) == 0.1307
     assert round(float(pixels.std(dtype=np.float64)), 4) == 0.3081
-    assert 0.0 == pixels.min() and pixels.max() == 1.0
+    assert pixels.min() == 0.0 and pixels.max() == 1.0
     assert manifest["splits"]["train"]["label_counts"] == np.bincount(train.labels, minlength=10).tolist()
     assert manifest["source_sha256"]["train-images-idx3-ubyte"].startswith("ba891046e650")
 
 
-def test_split_boundaries_follow_the_assignment(mnist_data_dir):
+def test_split_boundaries_follow_the_assignment(mnist_root):
     # validation = training images 50,000..59,999: its first image is not the train split's
-    train, val = load_split(mnist_data_dir, "train"), load_split(mnist_data_dir, "val")
+    train, val = load_cached_split(mnist_root, "train"), load_cached_split(mnist_root, "val")
     assert train.labels[:5].tolist() == [5, 0, 4, 1, 9]  # the well-known first MNIST labels
     assert not np.array_equal(train.images[-1], val.images[0])
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from mnist_sgd.download import DownloadError, candidate_urls, fetch_verified, mirror_list
+from mnist_sgd.data.download import DownloadError, candidate_urls, fetch_verified, mirror_list
 
 PAYLOAD = b"\x00\x00\x08\x01\x00\x00\x00\x03\x01\x02\x03"
 SHA = hashlib.sha256(PAYLOAD).hexdigest()

@@ -2,7 +2,7 @@
 
 requirements.txt is the one list of pins; environment.yml installs it through pip (or, if it
 ever lists packages itself, must list the same pins); the venv that runs these tests must
-hold exactly those versions; scripts/bootstrap.sh, .ci/run and the Makefile must parse,
+hold exactly those versions; setup/bootstrap.sh, .ci/run and the Makefile must parse,
 and the README's quick-start commands must be Makefile targets.
 """
 
@@ -108,18 +108,23 @@ def test_installed_version_matches_pin(package):
     try:
         installed = importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
-        pytest.fail(f"{package} is not installed in {sys.prefix}; run `bash scripts/bootstrap.sh`")
+        pytest.fail(f"{package} is not installed in {sys.prefix}; run `bash setup/bootstrap.sh`")
     assert Version(installed).public == Version(pinned).public, (
         f"{package} {installed} installed in {sys.prefix}, requirements.txt pins {pinned}; "
-        "run `bash scripts/bootstrap.sh` (it reinstalls when requirements.txt changes)"
+        "run `bash setup/bootstrap.sh` (it reinstalls when requirements.txt changes)"
     )
 
 
-def test_running_python_is_311():
-    assert sys.version_info[:2] == (3, 11), f"tests run on Python {sys.version.split()[0]}, the project pins 3.11"
+def test_running_python_is_a_supported_one():
+    """The versions setup/bootstrap.sh accepts (SUPPORTED_PYTHONS), and no other."""
+    bootstrap = (REPO_ROOT / "setup" / "bootstrap.sh").read_text()
+    supported = re.search(r"^SUPPORTED_PYTHONS=\(([^)]*)\)", bootstrap, re.M).group(1).split()
+    assert supported == ["3.13", "3.12", "3.11"]
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert running in supported, f"tests run on Python {running}; setup/bootstrap.sh supports {supported}"
 
 
-@pytest.mark.parametrize("script", ["scripts/bootstrap.sh", ".ci/run"])
+@pytest.mark.parametrize("script", ["setup/bootstrap.sh", ".ci/run"])
 def test_shell_scripts_parse(script):
     bash = shutil.which("bash")
     if bash is None:
@@ -147,7 +152,7 @@ def test_ci_runs_the_readme_test_command():
     assert re.search(r"^\s*make test\b", ci, re.M), ".ci/run must run `make test`, the README's test command"
 
 
-@pytest.mark.parametrize("target", ["help", "bootstrap", "report", "quick", "test", "lint", "clean"])
+@pytest.mark.parametrize("target", ["help", "bootstrap", "report", "quick", "test", "lint", "bench", "clean"])
 def test_makefile_has_target(target):
     make = shutil.which("make")
     if make is None:

@@ -1,7 +1,7 @@
 """The TensorFlow and PyTorch backends reproduce the hand-coded NumPy SGD on real MNIST.
 
 Each test trains on the same 500-image subset with the same seeded shuffles through the
-same epoch loop (:func:`mnist_sgd.run.run`), and compares a framework with NumPy: the
+same epoch loop (:func:`mnist_sgd.train.run.run`), and compares a framework with NumPy: the
 per-epoch training loss (relative), the final weights (absolute), the number of updates,
 and how the run ended.
 """
@@ -22,10 +22,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from mnist_sgd.minibatches import draw_subset  # noqa: E402
-from mnist_sgd.run import RunSettings, eval_sets, run  # noqa: E402
-from mnist_sgd.sgd import Params, squared_loss  # noqa: E402
-from mnist_sgd.training import train  # noqa: E402
+from mnist_sgd.train.loop import fit  # noqa: E402
+from mnist_sgd.train.minibatches import draw_subset  # noqa: E402
+from mnist_sgd.train.run import RunSettings, load_eval_sets, train_run  # noqa: E402
+from mnist_sgd.train.sgd import Params, squared_loss  # noqa: E402
 
 N_SUBSET, BATCH, LR, EPOCHS = 500, 50, 0.01, 3
 #: (loss relative tolerance, weight absolute tolerance) per dtype
@@ -34,17 +34,17 @@ FRAMEWORKS = ["tensorflow", "pytorch"]
 
 
 @pytest.fixture(scope="module")
-def subset_sets(mnist_data_dir):
+def subset_sets(mnist_arrays):
     """dtype -> [train subset, val, test] eval sets, 500 training images drawn with seed 0.
 
-    ``mnist_data_dir`` is the session fixture of tests/conftest.py (real MNIST arrays).
+    ``mnist_arrays`` is the session fixture of tests/conftest.py (real MNIST arrays).
     """
     subset = draw_subset(50_000, N_SUBSET, seed=0)
     cache: dict = {}
 
     def get(dtype: str):
         if dtype not in cache:
-            cache[dtype] = eval_sets(mnist_data_dir, subset, dtype)
+            cache[dtype] = load_eval_sets(mnist_arrays, subset, dtype)
         return cache[dtype]
 
     return get
@@ -62,9 +62,9 @@ def _run(backend: str, sets, *, dtype="float64", batch_size=BATCH, lr=LR, bias=F
     if backend == "numpy":  # the reference, computed once per settings
         key = (dtype, batch_size, lr, bias, epochs)
         if key not in _numpy_runs:
-            _numpy_runs[key] = run(settings, sets)
+            _numpy_runs[key] = train_run(settings, sets)
         return _numpy_runs[key]
-    return run(settings, sets)
+    return train_run(settings, sets)
 
 
 def _losses(history) -> np.ndarray:
@@ -155,13 +155,13 @@ def test_deterministic(backend, subset_sets):
 def test_pytorch_autograd_variant_matches_numpy(subset_sets):
     """The PyTorch backend's autograd path (gradient by torch.autograd) gives the same run."""
     _require("pytorch")
-    from mnist_sgd.backends.pytorch_backend import Trainer
+    from mnist_sgd.train.backends.pytorch_backend import Trainer
 
     for bias in (False, True):
         sets = subset_sets("float64")
         params0 = Params.zeros(784, 10, "float64", bias)
         trainer = Trainer(sets[0].X, sets[0].Y, params0, 70, LR, autograd=True)
-        history = train(trainer, N_SUBSET, sets, epochs=EPOCHS, seed=0, divergence_factor=100.0)
+        history = fit(trainer, N_SUBSET, sets, epochs=EPOCHS, seed=0, divergence_factor=100.0)
         ref_history, ref_params = _run("numpy", sets, batch_size=70, bias=bias)
         _compare(history, trainer.params(), ref_history, ref_params, "float64")
 
@@ -169,7 +169,7 @@ def test_pytorch_autograd_variant_matches_numpy(subset_sets):
 def test_tensorflow_epoch_is_one_compiled_function(subset_sets):
     """All epochs of a TF run go through one traced (XLA-compiled) function: no retracing."""
     _require("tensorflow")
-    from mnist_sgd.backends import tensorflow_backend
+    from mnist_sgd.train.backends import tensorflow_backend
 
     sets = subset_sets("float32")
     trainer = tensorflow_backend.Trainer(sets[0].X, sets[0].Y, Params.zeros(784, 10), 70, LR)
@@ -183,7 +183,7 @@ def test_tensorflow_loss_convention(subset_sets):
     _require("tensorflow")
     import keras
 
-    from mnist_sgd.backends.tensorflow_backend import half_sum_squared_loss
+    from mnist_sgd.train.backends.tensorflow_backend import half_sum_squared_loss
 
     sets = subset_sets("float64")
     X, Y = sets[0].X, sets[0].Y

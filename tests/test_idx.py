@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from mnist_sgd.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxFormatError, parse_idx, read_mnist_pair
+from mnist_sgd.data.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxFormatError, parse_idx, read_mnist_pair
 
 
 def idx_bytes(magic: int, dims: tuple[int, ...], payload: bytes) -> bytes:

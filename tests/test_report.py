@@ -21,10 +21,12 @@ import pytest
 import yaml
 
 from conftest import local_mnist_mirror
-from mnist_sgd.aggregate import read_tables
-from mnist_sgd.commentary import batch_size_comment, fmt_acc, fmt_lr, subset_size_comment
-from mnist_sgd.figures import figure_names
-from mnist_sgd.report import SECTIONS, inline_svg
+from mnist_sgd import layout
+from mnist_sgd.report.catalog import figure_names
+from mnist_sgd.report.commentary import batch_size_comment, subset_size_comment
+from mnist_sgd.report.formats import fmt_acc, fmt_lr
+from mnist_sgd.report.render import SECTIONS, inline_svg
+from mnist_sgd.report.tables import read_tables
 
 # ---- comments from hand-built tables -----------------------------------------------
 
@@ -35,13 +37,13 @@ def runs_table(points: list[dict]) -> pd.DataFrame:
     for p in points:
         base = {"backend": "numpy", "batch_size": p["B"], "n_train": p.get("N", 50000), "seed": 0}
         if p.get("lr") is not None:
-            rows.append(base | {"lr": p["lr"], "chosen": True, "diverged": False, "train_seconds": p["t"],
+            rows.append(base | {"lr": p["lr"], "chosen": True, "diverged": False, "train_seconds": p["t"], "job_seconds": p["t"] + 1,
                                 "updates": p.get("updates", p.get("N", 50000) // p["B"]),
                                 "final_train_loss": p.get("loss", 0.21), "floor_loss": p.get("floor", 0.197),
                                 "final_train_accuracy": p.get("train_acc", p["acc"] + 0.01),
                                 "final_val_accuracy": p["acc"], "final_test_accuracy": p["acc"]})
         for lr in p.get("diverged", []):
-            rows.append(base | {"lr": lr, "chosen": False, "diverged": True, "train_seconds": 0.1, "updates": 1,
+            rows.append(base | {"lr": lr, "chosen": False, "diverged": True, "train_seconds": 0.1, "job_seconds": 1.1, "updates": 1,
                                 "final_train_loss": float("nan"), "floor_loss": p.get("floor", 0.197),
                                 "final_train_accuracy": 0.1, "final_val_accuracy": 0.1, "final_test_accuracy": 0.1})
     return pd.DataFrame(rows)
@@ -146,7 +148,7 @@ TINY = {
              "learning_rates": [0.03, 0.05]},
     "frameworks": {"backends": []},
 }
-REPORT = ["results/report/report.html", "results/report/report.pdf"]
+REPORT = [layout.report("html"), layout.report("pdf")]
 #: Remote resource references: src/href attributes and CSS url() / @import pointing at http(s) or //.
 REMOTE = re.compile(r"""(?:\b(?:src|href|xlink:href|srcset)\s*=\s*["']?\s*(?:https?:)?//)|(?:url\(\s*["']?\s*(?:https?:)?//)"""
                     r"""|(?:@import)""", re.I)
@@ -179,13 +181,13 @@ def tiny_report(repo_root, tmp_path_factory):
     env = os.environ | {"MNIST_MIRROR": mirror}
     result = subprocess.run([*cmd, *REPORT], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    report = subprocess.run([*cmd, "--report", "results/snakemake-report.html"], env=env, capture_output=True,
+    report = subprocess.run([*cmd, "--report", layout.snakemake_report()], env=env, capture_output=True,
                             text=True, timeout=300)
     assert report.returncode == 0, report.stderr[-3000:]
     pdf = str(work / REPORT[1])
     return {
         "work": work,
-        "tables": read_tables(work / "results" / "tables"),
+        "tables": read_tables({t: work / layout.table(t) for t in layout.TABLES}),
         "html": (work / REPORT[0]).read_text(),
         "text": normalise(subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout),
         "layout": subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout,
@@ -205,7 +207,7 @@ def test_pdf_has_every_section_and_a_plausible_page_count(tiny_report):
 def test_pdf_states_the_measured_gradient_descent_bound(tiny_report):
     floors = tiny_report["tables"]["floors"]
     full = floors[floors.n_train == 500].iloc[0]
-    assert 0 < full.lambda_max and full.gd_lr_bound == 2 / full.lambda_max
+    assert full.lambda_max > 0 and full.gd_lr_bound == 2 / full.lambda_max
     assert f"XTX/n is {full.lambda_max:.2f}" in tiny_report["text"]
     assert f"stable only for lr < 2/λmax = {full.gd_lr_bound:.4f}" in tiny_report["text"]
 
@@ -249,6 +251,6 @@ def test_html_is_self_contained_with_every_figure(tiny_report, repo_root):
     assert names == ["batch_b1", "batch_b100", "batch_tradeoff", "lr_sweep", "subset_size"]
     for name in names:
         assert f'<figure class="figure" id="fig-{name}">' in html
-        assert (tiny_report["work"] / f"results/figures/{name}.svg").stat().st_size > 1000
+        assert (tiny_report["work"] / layout.figure(name)).stat().st_size > 1000
     assert html.count("<svg ") == len(names)
-    assert (tiny_report["work"] / "results/snakemake-report.html").stat().st_size > 10000
+    assert (tiny_report["work"] / layout.snakemake_report()).stat().st_size > 10000

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from mnist_sgd.floor import least_squares_floor
-from mnist_sgd.minibatches import draw_subset, epoch_orders, minibatches
-from mnist_sgd.run import RunSettings, eval_sets, run
-from mnist_sgd.sgd import Params, gradient, sgd_epoch, sgd_step, squared_loss
+from mnist_sgd.train.floor import least_squares_floor
+from mnist_sgd.train.minibatches import draw_subset, epoch_orders, minibatches
+from mnist_sgd.train.run import RunSettings, load_eval_sets, train_run
+from mnist_sgd.train.sgd import Params, gradient, sgd_epoch, sgd_step, squared_loss
 
 
 def random_problem(n=20, d=6, k=3, seed=0, bias=False):
@@ -108,14 +108,14 @@ def test_subset_is_uniform_without_replacement_and_seeded():
 
 
 @pytest.fixture(scope="module")
-def subset_1000(mnist_data_dir):
-    return eval_sets(mnist_data_dir, draw_subset(50000, 1000, seed=0), "float32")
+def subset_1000(mnist_arrays):
+    return load_eval_sets(mnist_arrays, draw_subset(50000, 1000, seed=0), "float32")
 
 
 @pytest.mark.parametrize("batch_size, lr", [(1, 0.003), (10, 0.01), (100, 0.03), (1000, 0.05)])
 def test_every_epoch_loss_is_above_the_least_squares_floor(subset_1000, batch_size, lr):
     floor = least_squares_floor(subset_1000[0], subset_1000[1:])
-    history, _ = run(RunSettings("numpy", batch_size, lr, seed=0, epochs=20), subset_1000)
+    history, _ = train_run(RunSettings("numpy", batch_size, lr, seed=0, epochs=20), subset_1000)
     losses = np.array([r["train_loss"] for r in history.rows])
     assert history.status == "ok" and len(losses) == 21
     assert losses[0] == pytest.approx(0.5)  # zero weights, one-hot targets
@@ -126,17 +126,17 @@ def test_every_epoch_loss_is_above_the_least_squares_floor(subset_1000, batch_si
 
 def test_same_seed_gives_bit_identical_metrics_and_weights(subset_1000):
     settings = RunSettings("numpy", 10, 0.01, seed=5, epochs=3)
-    (h1, p1), (h2, p2) = run(settings, subset_1000), run(settings, subset_1000)
+    (h1, p1), (h2, p2) = train_run(settings, subset_1000), train_run(settings, subset_1000)
     strip = lambda rows: [{k: v for k, v in r.items() if not k.endswith("_seconds")} for r in rows]  # noqa: E731
     assert strip(h1.rows) == strip(h2.rows)
     assert p1.W.tobytes() == p2.W.tobytes()
-    h3, _ = run(RunSettings("numpy", 10, 0.01, seed=6, epochs=3), subset_1000)
+    h3, _ = train_run(RunSettings("numpy", 10, 0.01, seed=6, epochs=3), subset_1000)
     assert strip(h3.rows) != strip(h1.rows)
 
 
 @pytest.mark.parametrize("batch_size", [1, 100])
 def test_reference_learning_rate_diverges_and_is_reported(subset_1000, batch_size):
-    history, _ = run(RunSettings("numpy", batch_size, 0.5, seed=0, epochs=10), subset_1000)
+    history, _ = train_run(RunSettings("numpy", batch_size, 0.5, seed=0, epochs=10), subset_1000)
     assert history.status == "diverged"
     assert history.diverged_epoch == len(history.rows) - 1 < 10
     last = history.rows[-1]["train_loss"]
@@ -144,16 +144,16 @@ def test_reference_learning_rate_diverges_and_is_reported(subset_1000, batch_siz
 
 
 def test_largest_eigenvalue_matches_eigvalsh():
-    from mnist_sgd.floor import largest_eigenvalue
+    from mnist_sgd.train.floor import largest_eigenvalue
 
     X, _, _ = random_problem(n=200, d=12)
     assert largest_eigenvalue(X) == pytest.approx(np.linalg.eigvalsh(X.T @ X / len(X))[-1], rel=1e-8)
 
 
-def test_full_training_set_gradient_descent_bound(mnist_data_dir):
-    # ASSIGNMENT.md: the largest eigenvalue of X^T X / n is about 38.3, so GD diverges above ~0.052
-    from mnist_sgd.floor import largest_eigenvalue
-    from mnist_sgd.dataset import load_split
+def test_full_training_set_gradient_descent_bound(mnist_root):
+    # measured on the 50,000 training images: the largest eigenvalue of X^T X / n is about 38.3, so GD diverges above ~0.052
+    from mnist_sgd.data.dataset import load_cached_split
+    from mnist_sgd.train.floor import largest_eigenvalue
 
-    lam = largest_eigenvalue(load_split(mnist_data_dir, "train").images)
+    lam = largest_eigenvalue(load_cached_split(mnist_root, "train").images)
     assert round(lam, 1) == 38.3 and 0.0520 < 2 / lam < 0.0525

@@ -1,12 +1,16 @@
 # Config validation, the experiment grid and the input functions shared by every rule.
-import json
+# Every path comes from mnist_sgd/layout.py (imported as `layout`).
+import os
 import sys
 
-sys.path.insert(0, workflow.basedir)  # the repository's mnist_sgd package
+# The rule scripts import the repository's package: put it on the path of this process and
+# of every job (local, --use-conda, or on a cluster node).
+sys.path.insert(0, workflow.basedir)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p)
 
-from mnist_sgd import grid
+from mnist_sgd import grid, layout
 from mnist_sgd.config import ConfigError, validate_config
-from mnist_sgd.download import MNIST_SHA256
+from mnist_sgd.data.download import MNIST_SHA256
 
 try:
     config.update(validate_config(config))
@@ -14,34 +18,39 @@ except ConfigError as err:
     raise WorkflowError(str(err)) from None
 
 
-MNIST_FILES = sorted(MNIST_SHA256)
+#: The four MNIST files as named inputs/outputs: train_images_idx3_ubyte, ...
+MNIST = {layout.mnist_input(name): layout.mnist_file(name) for name in sorted(MNIST_SHA256)}
 
 
 wildcard_constraints:
-    backend="numpy|tensorflow|pytorch",
-    batch="[1-9][0-9]*",
-    n="[1-9][0-9]*",
-    lr="[0-9]+(\.[0-9]+)?|chosen",
-    seed="[0-9]+",
+    backend="|".join(grid.BACKENDS),
+    batch=r"[1-9][0-9]*",
+    n=r"[1-9][0-9]*",
+    lr=rf"[0-9]+(\.[0-9]+)?|{grid.CHOSEN}",
+    seed=r"[0-9]+",
 
 
-def all_targets(wildcards):
-    """Everything `snakemake` builds by default."""
-    return [
-        "results/report/report.html",
-        "results/report/report.pdf",
-        *floor_files(),
-        *lr_choice_files(),
-        *all_run_summaries(wildcards),
-        *consistency_files(wildcards),
-    ]
+# ---- wildcard patterns of the job keys ---------------------------------------------
+
+RUN = layout.run_key("{backend}", "{batch}", "{n}", "{lr}", "{seed}")
+SUBSET = layout.subset_key("{n}", "{seed}")
+POINT = layout.point_key("{backend}", "{batch}", "{n}")
+
+
+#: The cached arrays as named inputs: train_images, train_labels, val_images, ...
+ARRAYS = {layout.array_input(s, k): layout.array(s, k) for s in layout.SPLITS for k in layout.ARRAY_KINDS}
+
+
+def run_file(name):
+    """Wildcard pattern of one file of a run (rule train)."""
+    return layout.run_file(name, "{backend}", "{batch}", "{n}", "{lr}", "{seed}")
 
 
 # ---- code versions -----------------------------------------------------------------
 
 
 def code_digest(*patterns):
-    """SHA-256 of the package modules a rule's numbers depend on (globs under mnist_sgd/).
+    """SHA-256 of the files a rule's numbers depend on (globs relative to the repository).
 
     Given as a `params:` value, so that Snakemake's params trigger reruns a job when that
     code changes, and not when a file is merely touched.
@@ -51,40 +60,23 @@ def code_digest(*patterns):
 
     digest = hashlib.sha256()
     for pattern in patterns:
-        for path in sorted(glob.glob(f"{workflow.basedir}/mnist_sgd/{pattern}")):
+        for path in sorted(glob.glob(f"{workflow.basedir}/{pattern}")):
             digest.update(open(path, "rb").read())
     return digest.hexdigest()[:16]
 
 
-TRAINING_CODE = code_digest("sgd.py", "training.py", "minibatches.py", "run.py", "dataset.py", "backends/*.py")
+TRAINING_CODE = code_digest(
+    *[f"mnist_sgd/train/{m}.py" for m in ("sgd", "minibatches", "loop", "run", "run_files")],
+    "mnist_sgd/train/backends/*.py",
+    "mnist_sgd/data/dataset.py",
+)
 
 
-# ---- paths -------------------------------------------------------------------------
-
-RUN = grid.run_path("{backend}", "{batch}", "{n}", "{lr}", "{seed}")  # wildcard pattern
-RUN_DIR = f"results/runs/{RUN}"
-DATA = "results/data/manifest.json"
+# ---- the grid ----------------------------------------------------------------------
 
 
-def run_dir(run):
-    """Output folder of a grid.Run."""
-    return f"results/runs/{run.path}"
-
-
-def subset_file(wildcards):
-    return f"results/subsets/n{wildcards.n}_seed{wildcards.seed}.npy"
-
-
-# ---- input functions ---------------------------------------------------------------
-
-
-def point_summaries(wildcards):
-    """Summaries of every lr and seed of one (backend, B, N') point, for choose_lr."""
-    return [
-        f"results/runs/{grid.run_path(wildcards.backend, wildcards.batch, wildcards.n, grid.format_lr(lr), seed)}/summary.json"
-        for lr in config["grid"]["learning_rates"]
-        for seed in config["training"]["seeds"]
-    ]
+def numpy_runs():
+    return grid.numpy_runs(config)
 
 
 def framework_runs():
@@ -93,8 +85,70 @@ def framework_runs():
     return grid.framework_runs(config)
 
 
-def lr_choice_of(backend, batch, n):
-    return f"results/lr_choice/{backend}/b{batch}_n{n}.json"
+def all_runs():
+    """Every run: the NumPy grid, then the framework runs."""
+    return numpy_runs() + framework_runs()
+
+
+def run_files(name, runs):
+    return [layout.run_file(name, **r.fields) for r in runs]
+
+
+def lr_choice_points():
+    """(backend, point) of every lr choice: NumPy's at every point, a framework's where it
+    trains the whole lr grid."""
+    pairs = [(grid.NUMPY, p) for p in grid.all_points(config)]
+    if config["frameworks"]["learning_rates"] == "all":
+        pairs += [(b, p) for b in config["frameworks"]["backends"] for p in grid.framework_points(config)]
+    return pairs
+
+
+def lr_choice_files():
+    return [layout.lr_choice(b, p.batch_size, p.n_train) for b, p in lr_choice_points()]
+
+
+def floor_files():
+    return [layout.floor(n, s) for n, s in grid.subset_keys(config)]
+
+
+def consistency_files():
+    """One comparison per framework run (against the NumPy run with the same key)."""
+    return [layout.consistency(**r.fields) for r in framework_runs()]
+
+
+def report_files():
+    return [layout.report("html"), layout.report("pdf")]
+
+
+def all_targets(wildcards):
+    """Everything `snakemake` builds by default."""
+    return [
+        *report_files(),
+        *floor_files(),
+        *lr_choice_files(),
+        *run_files("summary.json", all_runs()),
+        *consistency_files(),
+    ]
+
+
+# ---- input functions ---------------------------------------------------------------
+
+
+def point_runs(backend, batch, n, seed=None):
+    """The runs of every lr (and seed, unless given) of one (backend, B, N') point."""
+    seeds = config["training"]["seeds"] if seed is None else [int(seed)]
+    return [
+        grid.Run(backend, int(batch), int(n), lr, s) for lr in config["grid"]["learning_rates"] for s in seeds
+    ]
+
+
+def point_summaries(wildcards):
+    """Summaries of every lr and seed of one (backend, B, N') point, for choose_lr."""
+    return run_files("summary.json", point_runs(wildcards.backend, wildcards.batch, wildcards.n))
+
+
+def subset_file(wildcards):
+    return layout.subset(wildcards.n, wildcards.seed)
 
 
 def train_priority(wildcards):
@@ -111,53 +165,29 @@ def train_priority(wildcards):
 
 def train_inputs(wildcards):
     """Cached data, the training subset, and NumPy's lr choice for an lr of "chosen"."""
-    inputs = {"manifest": DATA, "subset": subset_file(wildcards)}
+    inputs = {**ARRAYS, "manifest": layout.data_manifest(), "subset": subset_file(wildcards)}
     if wildcards.lr == grid.CHOSEN:
-        inputs["lr_choice"] = lr_choice_of(grid.NUMPY, wildcards.batch, wildcards.n)
+        inputs["lr_choice"] = layout.lr_choice(grid.NUMPY, wildcards.batch, wildcards.n)
     return inputs
 
 
 def reference_inputs(wildcards):
     """The NumPy run(s) a framework run is compared with: the same key, or for an lr of
     "chosen" every NumPy lr of that point plus the choice (picked at run time)."""
-    lrs = (
-        [grid.format_lr(lr) for lr in config["grid"]["learning_rates"]]
-        if wildcards.lr == grid.CHOSEN
-        else [wildcards.lr]
-    )
-    dirs = [f"results/runs/{grid.run_path(grid.NUMPY, wildcards.batch, wildcards.n, lr, wildcards.seed)}" for lr in lrs]
-    inputs = {
-        "ref_histories": [f"{d}/history.csv" for d in dirs],
-        "ref_weights": [f"{d}/weights.npz" for d in dirs],
-        "ref_summaries": [f"{d}/summary.json" for d in dirs],
-    }
     if wildcards.lr == grid.CHOSEN:
-        inputs["lr_choice"] = lr_choice_of(grid.NUMPY, wildcards.batch, wildcards.n)
+        refs = point_runs(grid.NUMPY, wildcards.batch, wildcards.n, wildcards.seed)
+    else:
+        refs = [grid.Run(grid.NUMPY, int(wildcards.batch), int(wildcards.n), wildcards.lr, int(wildcards.seed))]
+    inputs = {f"ref_{name.split('.')[0]}": run_files(name, refs) for name in layout.RUN_FILES}
+    if wildcards.lr == grid.CHOSEN:
+        inputs["lr_choice"] = layout.lr_choice(grid.NUMPY, wildcards.batch, wildcards.n)
     return inputs
 
 
-def lr_choice_files():
-    """One lr choice per (backend, point) that trains the whole lr grid."""
-    files = [f"results/lr_choice/numpy/b{p.batch_size}_n{p.n_train}.json" for p in grid.all_points(config)]
-    if config["frameworks"]["learning_rates"] == "all":
-        files += [
-            f"results/lr_choice/{b}/b{p.batch_size}_n{p.n_train}.json"
-            for b in config["frameworks"]["backends"]
-            for p in grid.framework_points(config)
-        ]
-    return files
+def run_benchmarks(wildcards):
+    """The benchmark file of every training job, in the order of all_runs()."""
+    return [layout.benchmark("train", layout.run_key(**r.fields)) for r in all_runs()]
 
 
-def all_run_summaries(wildcards=None):
-    """Every run's summary, NumPy grid and framework runs."""
-    runs = grid.numpy_runs(config) + framework_runs()
-    return [f"{run_dir(r)}/summary.json" for r in runs]
-
-
-def consistency_files(wildcards=None):
-    """One comparison per framework run (against the NumPy run with the same key)."""
-    return [f"results/consistency/{r.path}.json" for r in framework_runs()]
-
-
-def floor_files():
-    return [f"results/floor/n{n}_seed{s}.json" for n, s in grid.subset_keys(config)]
+def floor_benchmarks(wildcards):
+    return [layout.benchmark("least_squares_floor", layout.subset_key(n, s)) for n, s in grid.subset_keys(config)]

@@ -3,13 +3,18 @@
 
 rule download_mnist:
     output:
-        expand("resources/mnist/{name}", name=MNIST_FILES),
-        sources="resources/mnist/sources.json",
+        **MNIST,
+        sources=layout.mnist_sources(),
     log:
-        "logs/download_mnist/download_mnist.log",
+        layout.log("download_mnist"),
     retries: 0
     conda:
         "../../environment.yml"
+    params:
+        mirrors=config["data"]["mirrors"],
+        local_mirror=config["data"]["local_mirror"],
+        timeout=config["data"]["timeout_seconds"],
+        retries=config["data"]["retries"],
     message:
         "Fetching the four MNIST files (mirrors: $MNIST_MIRROR, data.local_mirror, data.mirrors)"
     script:
@@ -18,18 +23,18 @@ rule download_mnist:
 
 rule build_arrays:
     input:
-        rules.download_mnist.output,
+        **MNIST,
     output:
-        images=expand("results/data/{split}_images.npy", split=["train", "val", "test"]),
-        labels=expand("results/data/{split}_labels.npy", split=["train", "val", "test"]),
-        manifest="results/data/manifest.json",
+        **ARRAYS,
+        manifest=layout.data_manifest(),
     log:
-        "logs/build_arrays/build_arrays.log",
+        layout.log("build_arrays"),
     conda:
         "../../environment.yml"
     params:
         n_train=config["data"]["n_train"],
         n_val=config["data"]["n_val"],
+        code=code_digest("mnist_sgd/data/*.py"),
     message:
         "Parsing the IDX files into cached float32 arrays (train/val/test)"
     script:

@@ -1,39 +1,36 @@
 # The report: every run collected into tables, the figures, the provenance record, and the
 # assignment report as self-contained HTML and as PDF. Tables, figures and the PDF are also
 # registered for Snakemake's own report (`snakemake --report results/snakemake-report.html`).
-from mnist_sgd.aggregate import beside_summaries, benchmarks_of_floors, benchmarks_of_runs
-from mnist_sgd.figures import figure_names, report_entry
-from mnist_sgd.provenance import git_state
+from mnist_sgd.report.catalog import caption_name, figure_names, snakemake_report_entry
+from mnist_sgd.report.provenance import git_state
 
-TABLES = ["runs", "epochs", "floors", "lr_choice", "consistency"]
 REPORT_FIGURES = figure_names(config)
-CAPTIONS = "../../report/captions"
+
+
+def caption(name):
+    """A caption file, relative to this rule file (Snakemake's report reads it from here)."""
+    return f"../../{layout.caption(name)}"
 
 
 rule aggregate:
     input:
-        summaries=all_run_summaries,
-        histories=lambda wildcards: beside_summaries(all_run_summaries(wildcards), "history.csv"),
-        benchmarks=lambda wildcards: benchmarks_of_runs(all_run_summaries(wildcards)),
+        summaries=run_files("summary.json", all_runs()),
+        histories=run_files("history.csv", all_runs()),
+        benchmarks=run_benchmarks,
         floors=floor_files(),
         lr_choices=lr_choice_files(),
-        consistency=consistency_files,
+        consistency=consistency_files(),
     output:
         **{
-            t: report(
-                f"results/tables/{t}.csv",
-                caption=f"{CAPTIONS}/table_{t}.rst",
-                category="Tables",
-                labels={"table": t},
-            )
-            for t in TABLES
+            t: report(layout.table(t), caption=caption(f"table_{t}"), category="Tables", labels={"table": t})
+            for t in layout.TABLES
         },
     log:
-        "logs/aggregate/aggregate.log",
+        layout.log("aggregate"),
     conda:
         "../../environment.yml"
     params:
-        code=code_digest("aggregate.py"),
+        code=code_digest("mnist_sgd/report/tables.py", "mnist_sgd/report/job_costs.py"),
     message:
         "Collecting every run into tidy tables (results/tables/)"
     script:
@@ -42,38 +39,40 @@ rule aggregate:
 
 rule figures:
     input:
-        **{t: f"results/tables/{t}.csv" for t in TABLES},
+        **{t: layout.table(t) for t in layout.TABLES},
     output:
-        **{name: report(f"results/figures/{name}.svg", **report_entry(name, CAPTIONS)) for name in REPORT_FIGURES},
+        **{
+            name: report(layout.figure(name), caption=caption(caption_name(name)), **snakemake_report_entry(name))
+            for name in REPORT_FIGURES
+        },
     log:
-        "logs/figures/figures.log",
+        layout.log("figures"),
     conda:
         "../../environment.yml"
     params:
-        code=code_digest("figures.py", "aggregate.py", "grid.py"),
+        code=code_digest("mnist_sgd/report/figures.py", "mnist_sgd/report/queries.py", "mnist_sgd/report/tables.py", "mnist_sgd/grid.py"),
     message:
         "Drawing the report's figures (results/figures/)"
     script:
-        "../../scripts/plot_figures.py"
+        "../../scripts/figures.py"
 
 
 rule provenance:
     input:
-        manifest=DATA,
-        sources="resources/mnist/sources.json",
-        runs="results/tables/runs.csv",
-        benchmarks=lambda wildcards: benchmarks_of_runs(all_run_summaries(wildcards))
-        + benchmarks_of_floors(floor_files()),
+        manifest=layout.data_manifest(),
+        sources=layout.mnist_sources(),
+        runs=layout.table("runs"),
+        benchmarks=lambda wildcards: run_benchmarks(wildcards) + floor_benchmarks(wildcards),
     output:
-        "results/provenance.json",
+        layout.provenance(),
     log:
-        "logs/provenance/provenance.log",
+        layout.log("provenance"),
     conda:
         "../../environment.yml"
     params:
         config=config,
         repo=workflow.basedir,
-        code=code_digest("provenance.py"),
+        code=code_digest("mnist_sgd/report/provenance.py", "mnist_sgd/report/job_costs.py"),
         # a new commit or a dirty tree re-records provenance (and so re-renders the report)
         git=git_state(workflow.basedir),
     message:
@@ -84,32 +83,36 @@ rule provenance:
 
 rule render_report:
     input:
-        **{t: f"results/tables/{t}.csv" for t in TABLES},
-        figures=expand("results/figures/{name}.svg", name=REPORT_FIGURES),
-        provenance="results/provenance.json",
-        manifest=DATA,
-        sources="resources/mnist/sources.json",
-        # absolute: the workflow may run in another working directory (--directory)
-        templates=[
-            f"{workflow.basedir}/report/templates/report.html.j2",
-            f"{workflow.basedir}/report/templates/macros.html.j2",
-            f"{workflow.basedir}/report/report.css",
-        ],
+        **{t: layout.table(t) for t in layout.TABLES},
+        figures=[layout.figure(name) for name in REPORT_FIGURES],
+        provenance=layout.provenance(),
+        manifest=layout.data_manifest(),
+        sources=layout.mnist_sources(),
     output:
-        html="results/report/report.html",
+        html=layout.report("html"),
         pdf=report(
-            "results/report/report.pdf",
-            caption=f"{CAPTIONS}/report.rst",
+            layout.report("pdf"),
+            caption=caption("report"),
             category="Report",
             labels={"document": "assignment report (PDF)"},
         ),
     log:
-        "logs/render_report/render_report.log",
+        layout.log("render_report"),
     conda:
         "../../environment.yml"
     params:
-        # the report shows the source of sgd.py, so it is rendered again when that changes
-        code=code_digest("report.py", "commentary.py", "figures.py", "aggregate.py", "sgd.py", "grid.py"),
+        figure_names=REPORT_FIGURES,
+        # the templates, captions and stylesheet are read from the repository, and the report
+        # shows the source of the data and SGD code: their digest reruns the rule on a change
+        code=code_digest(
+            "mnist_sgd/report/*.py",
+            "mnist_sgd/data/download.py",
+            "mnist_sgd/data/dataset.py",
+            "mnist_sgd/train/sgd.py",
+            "mnist_sgd/grid.py",
+            "report/*/*",
+            "report/*.css",
+        ),
     message:
         "Rendering the assignment report (results/report/report.html and report.pdf)"
     script:

@@ -4,14 +4,14 @@
 
 rule draw_subset:
     output:
-        "results/subsets/n{n}_seed{seed}.npy",
+        layout.subset("{n}", "{seed}"),
     log:
-        "logs/draw_subset/n{n}_seed{seed}.log",
+        layout.log("draw_subset", SUBSET),
     conda:
         "../../environment.yml"
     params:
         n_total=config["data"]["n_train"],
-        code=code_digest("minibatches.py"),
+        code=code_digest("mnist_sgd/train/minibatches.py"),
     message:
         "Drawing the training subset N'={wildcards.n} (seed {wildcards.seed})"
     script:
@@ -22,13 +22,13 @@ rule train:
     input:
         unpack(train_inputs),
     output:
-        history=f"{RUN_DIR}/history.csv",
-        summary=f"{RUN_DIR}/summary.json",
-        weights=f"{RUN_DIR}/weights.npz",
+        history=run_file("history.csv"),
+        summary=run_file("summary.json"),
+        weights=run_file("weights.npz"),
     log:
-        f"logs/train/{RUN}.log",
+        layout.log("train", RUN),
     benchmark:
-        f"results/benchmarks/train/{RUN}.tsv"
+        layout.benchmark("train", RUN)
     priority: train_priority
     conda:
         "../../environment.yml"
@@ -50,14 +50,15 @@ rule train:
 
 rule least_squares_floor:
     input:
-        manifest=DATA,
+        **ARRAYS,
+        manifest=layout.data_manifest(),
         subset=subset_file,
     output:
-        "results/floor/n{n}_seed{seed}.json",
+        layout.floor("{n}", "{seed}"),
     log:
-        "logs/least_squares_floor/n{n}_seed{seed}.log",
+        layout.log("least_squares_floor", SUBSET),
     benchmark:
-        "results/benchmarks/least_squares_floor/n{n}_seed{seed}.tsv"
+        layout.benchmark("least_squares_floor", SUBSET)
     conda:
         "../../environment.yml"
     threads: 1
@@ -65,7 +66,7 @@ rule least_squares_floor:
         mem_mb=4000,
     params:
         bias=config["training"]["bias"],
-        code=code_digest("floor.py", "training.py", "sgd.py", "run.py", "dataset.py"),
+        code=code_digest("mnist_sgd/data/dataset.py", "mnist_sgd/train/floor.py", "mnist_sgd/train/loop.py", "mnist_sgd/train/sgd.py", "mnist_sgd/train/run.py"),
     message:
         "Least-squares floor of N'={wildcards.n} (seed {wildcards.seed})"
     script:
@@ -76,13 +77,13 @@ rule choose_lr:
     input:
         point_summaries,
     output:
-        "results/lr_choice/{backend}/b{batch}_n{n}.json",
+        layout.lr_choice("{backend}", "{batch}", "{n}"),
     log:
-        "logs/choose_lr/{backend}/b{batch}_n{n}.log",
+        layout.log("choose_lr", POINT),
     conda:
         "../../environment.yml"
     params:
-        code=code_digest("lr_choice.py"),
+        code=code_digest("mnist_sgd/train/lr_choice.py"),
     message:
         "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} on validation accuracy"
     script:
@@ -92,20 +93,20 @@ rule choose_lr:
 rule compare_backends:
     input:
         unpack(reference_inputs),
-        summary=f"{RUN_DIR}/summary.json",
-        history=f"{RUN_DIR}/history.csv",
-        weights=f"{RUN_DIR}/weights.npz",
+        history=run_file("history.csv"),
+        summary=run_file("summary.json"),
+        weights=run_file("weights.npz"),
     output:
-        f"results/consistency/{RUN}.json",
+        layout.consistency("{backend}", "{batch}", "{n}", "{lr}", "{seed}"),
     log:
-        f"logs/compare_backends/{RUN}.log",
+        layout.log("compare_backends", RUN),
     conda:
         "../../environment.yml"
     params:
         dtype=config["training"]["dtype"],
         tolerances=config["consistency"][config["training"]["dtype"]],
-        code=code_digest("consistency.py", "run.py"),
+        code=code_digest("mnist_sgd/train/consistency.py", "mnist_sgd/train/run_files.py"),
     message:
-        "Comparing {wildcards.backend} with numpy: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr}"
+        "Comparing {wildcards.backend} with NumPy: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr}"
     script:
         "../../scripts/compare_backends.py"

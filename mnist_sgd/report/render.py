@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import jinja2
 import yaml
@@ -22,13 +23,16 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from mnist_sgd import commentary, grid, sgd
-from mnist_sgd.commentary import fmt_acc, fmt_loss, fmt_lr, fmt_pp, fmt_seconds
-from mnist_sgd.figures import ZERO_FLOOR, figure_names
+from mnist_sgd import grid, layout
+from mnist_sgd.atomic import write_atomically
+from mnist_sgd.report import commentary
+from mnist_sgd.report.catalog import caption_name, figure_names
+from mnist_sgd.report.formats import fmt_acc, fmt_loss, fmt_lr, fmt_pp, fmt_seconds
+from mnist_sgd.report.queries import ZERO_FLOOR, diverged_lrs, full_set_curvature, point_result
+from mnist_sgd.train import sgd
 
-REPO = Path(__file__).resolve().parents[1]
-TEMPLATES = REPO / "report" / "templates"
-STYLESHEET = REPO / "report" / "report.css"
+#: The repository (templates, captions and stylesheet are read from it).
+REPO = Path(__file__).resolve().parents[2]
 
 #: Section titles, in order (the tests look for each in the PDF's text).
 SECTIONS = {
@@ -102,13 +106,12 @@ def batch_rows(tables: dict, config: dict) -> list[dict]:
     runs, n = tables["runs"], config["data"]["n_train"]
     rows = []
     for b in config["grid"]["batch_sizes"]:
-        r = commentary.point_result(runs, b, n)
-        pt = runs[(runs.backend == "numpy") & (runs.batch_size == b) & (runs.n_train == n) & runs.chosen]
+        r = point_result(runs, b, n)
         rows.append({
             "B": b, "ok": r.ok, "lr": fmt_lr(r.lr),
-            "diverged": ", ".join(fmt_lr(x) for x in commentary.diverged_lrs(runs, b, n)) or "none",
+            "diverged": ", ".join(fmt_lr(x) for x in diverged_lrs(runs, b, n)) or "none",
             "updates": f"{r.updates:,.0f}" if r.ok else "–",
-            "train_seconds": fmt_seconds(r.train_seconds), "job_seconds": fmt_seconds(pt.job_seconds.mean()) if r.ok else "–",
+            "train_seconds": fmt_seconds(r.train_seconds), "job_seconds": fmt_seconds(r.job_seconds),
             "train_loss": fmt_loss(r.train_loss), "gap": fmt_loss(r.gap),
             "train_acc": fmt_acc(r.train_accuracy), "val_acc": fmt_acc(r.val_accuracy), "test_acc": fmt_acc(r.test_accuracy),
         })
@@ -118,7 +121,7 @@ def batch_rows(tables: dict, config: dict) -> list[dict]:
 def lr_grid_rows(tables: dict, config: dict, points: list[grid.Point]) -> tuple[list[str], list[dict]]:
     """Validation accuracy of every candidate lr per point ('diverged' where it diverged)."""
     lc = tables["lr_choice"]
-    lc = lc[lc.backend == "numpy"]
+    lc = lc[lc.backend == grid.NUMPY]
     lrs = sorted(lc.lr.unique())
     rows = []
     for p in points:
@@ -142,7 +145,7 @@ def subset_rows(tables: dict, config: dict) -> list[dict]:
     b = config["grid"]["subset_batch_size"]
     rows = []
     for n in sorted(config["grid"]["subset_sizes"]):
-        r = commentary.point_result(runs, b, n)
+        r = point_result(runs, b, n)
         f = floors[floors.n_train == n]
         floor = float(f.floor_loss.mean()) if len(f) else math.nan
         rows.append({
@@ -188,14 +191,13 @@ def timing_rows(provenance: dict) -> list[dict]:
 # ---- the whole report --------------------------------------------------------------
 
 
-def full_set_curvature(floors, n_full: int) -> dict | None:
-    """lambda_max of X^T X / n and the gradient-descent lr bound 2 / lambda_max on the full training set."""
-    if "lambda_max" not in floors:
-        return None
-    rows = floors[(floors.n_train == n_full) & floors.lambda_max.notna()]
-    if not len(rows):
-        return None
-    return {"lambda_max": float(rows.lambda_max.iloc[0]), "gd_lr_bound": float(rows.gd_lr_bound.iloc[0])}
+def captions(config: dict) -> dict[str, str]:
+    """Every figure's caption, rendered from its file (the one Snakemake's report shows too)."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    snakemake = SimpleNamespace(config=config)
+    return {name: env.from_string((REPO / layout.caption(caption_name(name))).read_text()).render(
+                snakemake=snakemake).strip()
+            for name in figure_names(config)}
 
 
 def build_context(tables: dict, config: dict, manifest: dict, sources: dict, provenance: dict,
@@ -223,6 +225,7 @@ def build_context(tables: dict, config: dict, manifest: dict, sources: dict, pro
         "n_val": config["data"]["n_val"],
         "loss_formula": LOSS_FORMULA,
         "figures": {name: inline_svg(svg, f"fig-{name}") for name, svg in figures.items()},
+        "captions": captions(config),
         "manifest": manifest,
         "data_rows": data_rows(manifest),
         "pixel_mean": manifest.get("pixel_mean"),
@@ -245,7 +248,7 @@ def build_context(tables: dict, config: dict, manifest: dict, sources: dict, pro
                                                          n_full) if subset_points else [],
         "frameworks": frameworks,
         "cmp_point": cmp_point,
-        "cmp_lr": fmt_lr(commentary.point_result(tables["runs"], cmp_point.batch_size, cmp_point.n_train).lr),
+        "cmp_lr": fmt_lr(point_result(tables["runs"], cmp_point.batch_size, cmp_point.n_train).lr),
         "consistency_rows": consistency_rows(tables),
         "tolerances": config["consistency"][config["training"]["dtype"]],
         "provenance": provenance,
@@ -255,21 +258,22 @@ def build_context(tables: dict, config: dict, manifest: dict, sources: dict, pro
 
 
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPO / layout.REPORT_TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(acc=fmt_acc, lr=fmt_lr, loss=fmt_loss, seconds=fmt_seconds, pp=fmt_pp)
     return env
 
 
 def render_html(context: dict) -> str:
-    css = STYLESHEET.read_text() + "\n/* code highlighting (Pygments, style 'friendly') */\n" + pygments_css()
+    css = (REPO / layout.REPORT_STYLESHEET).read_text() + "\n/* code highlighting (Pygments, style 'friendly') */\n" + pygments_css()
     return environment().get_template("report.html.j2").render(**context, css=Markup(css))
 
 
-def render_pdf(html: str, path: str | Path) -> None:
+def render_pdf(html: str) -> bytes:
+    """The PDF of ``html`` (WeasyPrint)."""
     import weasyprint  # imported here: only the PDF needs it
 
-    weasyprint.HTML(string=html, base_url=str(REPO)).write_pdf(str(path))
+    return weasyprint.HTML(string=html, base_url=str(REPO)).write_pdf()
 
 
 def render(tables: dict, config: dict, manifest_path, sources_path, provenance_path, figure_paths: dict[str, str],
@@ -280,11 +284,5 @@ def render(tables: dict, config: dict, manifest_path, sources_path, provenance_p
                             json.loads(Path(sources_path).read_text()), json.loads(Path(provenance_path).read_text()),
                             figures)
     html = render_html(context)
-    Path(html_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(html_path).write_text(html)
-    render_pdf(html, pdf_path)
-
-
-def read_figures(paths: list[str]) -> dict[str, str]:
-    return {Path(p).stem: p for p in paths}
-
+    write_atomically(html.encode(), html_path)
+    write_atomically(render_pdf(html), pdf_path)

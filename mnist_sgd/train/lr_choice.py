@@ -9,12 +9,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+#: The selection rule, as written into every lr-choice file and the report.
+CRITERION = ("best mean final validation accuracy; ties: lower validation loss, then smaller lr; "
+             "diverged runs excluded")
+
 
 def choose_lr(summaries: list[dict]) -> dict:
     """Pick one lr from the run summaries of one (backend, B, N') point.
 
     Args:
-        summaries: run summaries (see :func:`mnist_sgd.run.summary`): keys ``lr``, ``seed``,
+        summaries: run summaries (see :func:`mnist_sgd.train.run.run_summary`): keys ``lr``, ``seed``,
             ``status``, ``final_val_accuracy``, ``final_val_loss``.
 
     Returns:
@@ -37,3 +41,9 @@ def choose_lr(summaries: list[dict]) -> dict:
     for c in candidates:
         c["chosen"] = best is not None and c["lr"] == best["lr"]
     return {"chosen_lr": None if best is None else best["lr"], "all_diverged": best is None, "candidates": candidates}
+
+
+def lr_choice_record(backend: str, batch_size: int, n_train: int, summaries: list[dict]) -> dict:
+    """The lr-choice file of one point: its key, :data:`CRITERION` and :func:`choose_lr`."""
+    return {"backend": backend, "batch_size": batch_size, "n_train": n_train, "criterion": CRITERION,
+            **choose_lr(summaries)}

@@ -15,7 +15,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
+from mnist_sgd.report.job_costs import job_timings
 
 #: Distributions whose versions the report lists (missing ones are listed as not installed).
 PACKAGES = [
@@ -73,39 +73,13 @@ def machine() -> dict:
             "hostname": platform.node()}
 
 
-def job_timings(benchmark_files: list[str | Path], root: str | Path = "results/benchmarks") -> dict:
-    """Per-job wall seconds and peak memory from Snakemake benchmark files, their total, and the
-    elapsed time from the first benchmarked job's start to the last one's end (from file times;
-    spans pauses between separate invocations of Snakemake)."""
-    jobs = []
-    starts, ends = [], []
-    for path in sorted(map(Path, benchmark_files)):
-        table = pd.read_csv(path, sep="\t")
-        s = float(table["s"].mean())
-        rss = pd.to_numeric(table["max_rss"], errors="coerce").mean()
-        try:
-            name = path.relative_to(root).with_suffix("").as_posix()
-        except ValueError:
-            name = path.with_suffix("").as_posix()
-        jobs.append({"job": name, "seconds": s, "max_rss_mb": None if pd.isna(rss) else float(rss)})
-        end = path.stat().st_mtime
-        starts.append(end - s)
-        ends.append(end)
-    return {
-        "jobs": jobs,
-        "n_jobs": len(jobs),
-        "total_job_seconds": sum(j["seconds"] for j in jobs),
-        "elapsed_seconds": (max(ends) - min(starts)) if jobs else None,
-    }
-
-
 def collect(config: dict, repo: str | Path, manifest_path: str | Path, sources_path: str | Path,
             benchmark_files: list[str | Path]) -> dict:
     """Everything the appendix shows, as one dict."""
     manifest = json.loads(Path(manifest_path).read_text())
     sources = json.loads(Path(sources_path).read_text())
     return {
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config": config,
         "git": git_state(repo),
         "python": {"version": platform.python_version(), "implementation": platform.python_implementation(),

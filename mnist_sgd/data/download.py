@@ -31,12 +31,6 @@ MNIST_SHA256: dict[str, str] = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 
-#: Public HTTPS mirrors tried when nothing else is configured (PyTorch/OSSCI, CVDF).
-DEFAULT_MIRRORS: tuple[str, ...] = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-)
-
 #: Environment variable that puts a mirror (folder or URL) before all others.
 MIRROR_ENV_VAR = "MNIST_MIRROR"
 

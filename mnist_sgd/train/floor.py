@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_sgd.sgd import Params
-from mnist_sgd.training import EvalSet, evaluate
+from mnist_sgd.train.loop import EvalSet, evaluate
+from mnist_sgd.train.sgd import Params
 
 
 def least_squares_params(X: np.ndarray, Y: np.ndarray, bias: bool = False) -> tuple[Params, int]:

@@ -3,12 +3,13 @@
 #
 #   1. Debian packages for the PDF report and its tests (poppler-utils, fonts, Pango):
 #      installed with apt-get when missing and running as root, otherwise listed.
-#   2. .venv: a Python 3.11 virtual environment, created if absent (or broken).
+#   2. .venv: a virtual environment with a supported Python (3.11 to 3.13, the newest found
+#      preferred), created if absent (or broken).
 #   3. requirements.txt installed into .venv when the venv is new or the file changed
 #      (stamp: .venv/.requirements.sha256).
 #
-# Environment: PYTHON=/path/to/python3.11 to choose the interpreter.
-# Used by `make report`, `make test`, ... ; run by hand with `bash scripts/bootstrap.sh`.
+# Environment: PYTHON=/path/to/python3.X to choose the interpreter.
+# Used by `make report`, `make test`, ... ; run by hand with `bash setup/bootstrap.sh`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -59,13 +60,23 @@ fi
 
 # ---- 2. the virtual environment ---------------------------------------------------------
 
+# The Python versions the pinned requirements install on and the quick configuration was
+# run with (TensorFlow 2.21 and PyTorch 2.13 wheels exist for each), newest first.
+SUPPORTED_PYTHONS=(3.13 3.12 3.11)
+supported_check="import sys; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' not in '${SUPPORTED_PYTHONS[*]}'.split())"
+
 find_python() {
-    # Prints a Python 3.11 interpreter: $PYTHON, python3.11, or python3 if that is 3.11.
-    local candidate
-    for candidate in "${PYTHON:-}" python3.11 python3; do
-        [[ -n "$candidate" ]] || continue
+    # Prints a supported interpreter: $PYTHON if set, else the newest python3.X found, else python3.
+    local candidate candidates=()
+    if [[ -n "${PYTHON:-}" ]]; then
+        candidates=("$PYTHON")
+    else
+        for version in "${SUPPORTED_PYTHONS[@]}"; do candidates+=("python$version"); done
+        candidates+=(python3)
+    fi
+    for candidate in "${candidates[@]}"; do
         command -v "$candidate" >/dev/null 2>&1 || continue
-        if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+        if "$candidate" -c "$supported_check" 2>/dev/null; then
             echo "$candidate"
             return 0
         fi
@@ -74,25 +85,25 @@ find_python() {
 }
 
 venv_ok() {
-    [[ -x "$VENV/bin/python" ]] &&
-        "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null
+    [[ -x "$VENV/bin/python" ]] && "$VENV/bin/python" -c "$supported_check" 2>/dev/null
 }
 
 new_venv=false
 if ! venv_ok; then
-    python=$(find_python) || die "Python 3.11 not found (looked at \$PYTHON, python3.11, python3).
-  Install it, then run this again:
-    Debian 12 / Ubuntu:  apt-get install python3.11 python3.11-venv
-    pyenv:               pyenv install 3.11 && pyenv local 3.11
-    conda/mamba:         mamba env create -f environment.yml (then run snakemake/pytest in that env)
-  or point PYTHON at an interpreter: PYTHON=/path/to/python3.11 bash scripts/bootstrap.sh"
+    python=$(find_python) || die "no supported Python (${SUPPORTED_PYTHONS[*]}) found (looked at ${PYTHON:-python3.13, python3.12, python3.11, python3}).
+  Install one, then run this again:
+    Debian 13 / Ubuntu 24.04:  apt-get install python3-venv        (Python 3.13 / 3.12)
+    Debian 12:                 apt-get install python3.11-venv
+    pyenv:                     pyenv install 3.13 && pyenv local 3.13
+    conda/mamba:               mamba env create -f environment.yml (then run snakemake/pytest in that env)
+  or point PYTHON at an interpreter: PYTHON=/path/to/python3.X bash setup/bootstrap.sh"
     if [[ -e "$VENV" ]]; then
-        say "$VENV exists but has no working Python 3.11: recreating it"
+        say "$VENV exists but has no supported Python: recreating it"
         rm -rf "$VENV"
     fi
     say "creating $VENV with $python ($("$python" --version 2>&1))"
     "$python" -m venv "$VENV" ||
-        die "'$python -m venv $VENV' failed (on Debian/Ubuntu: apt-get install python3.11-venv)"
+        die "'$python -m venv $VENV' failed (on Debian/Ubuntu: apt-get install python3-venv)"
     new_venv=true
 fi
 

@@ -1,6 +1,6 @@
 """Collect every run's outputs into tidy tables (one row per observation), for figures and report.
 
-Tables (written by rule ``aggregate`` to ``results/tables/``):
+Tables (:data:`mnist_sgd.layout.TABLES`, written by rule ``aggregate``):
 
 - ``runs``        one row per run: key, settings, status, chosen-lr flag, final metrics,
                   timings (the run's own and the Snakemake job's benchmark), its subset's L*;
@@ -9,24 +9,28 @@ Tables (written by rule ``aggregate`` to ``results/tables/``):
 - ``lr_choice``   one row per (backend, B, N', candidate lr);
 - ``consistency`` one row per framework-vs-NumPy comparison.
 
-The run key is (backend, batch_size, n_train, lr_path, seed); ``lr_path`` is the lr as it
-appears in the run's folder name (``"chosen"`` for a framework run that followed NumPy's choice).
+The run key is (backend, batch_size, n_train, lr_path, seed), read from each run's summary;
+``lr_path`` is the lr as it appears in the run's paths (``"chosen"`` for a framework run that
+followed NumPy's choice).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-RUN_KEY = ["backend", "batch_size", "n_train", "lr_path", "seed"]
+from mnist_sgd import grid
+from mnist_sgd.atomic import write_atomically
+from mnist_sgd.layout import TABLES
+from mnist_sgd.report.job_costs import read_benchmark
 
-#: ``results/runs/{backend}/b{B}/n{N}/lr{lr}/seed{seed}/summary.json`` (see mnist_sgd.grid.run_path)
-_RUN_PATH = re.compile(r"(?P<backend>[^/]+)/b(?P<batch>\d+)/n(?P<n>\d+)/lr(?P<lr>[^/]+)/seed(?P<seed>\d+)/summary\.json$")
+RUN_KEY = ["backend", "batch_size", "n_train", "lr_path", "seed"]
 
 RUN_COLUMNS = [
     *RUN_KEY, "lr", "dtype", "bias", "epochs", "epochs_run", "updates", "status", "diverged",
@@ -43,35 +47,24 @@ def _number(x) -> float:
     return float(x)
 
 
-def parse_run_path(summary_path: str | Path) -> dict:
-    """The run key encoded in a summary's path."""
-    m = _RUN_PATH.search(Path(summary_path).as_posix())
-    if m is None:
-        raise ValueError(f"{summary_path}: not a run summary path (expected "
-                         "results/runs/<backend>/b<B>/n<N>/lr<lr>/seed<seed>/summary.json)")
-    return {"backend": m["backend"], "batch_size": int(m["batch"]), "n_train": int(m["n"]),
-            "lr_path": m["lr"], "seed": int(m["seed"])}
+@dataclass(frozen=True)
+class RunFiles:
+    """The files aggregation reads of one run: its summary, history and the training job's benchmark."""
+
+    summary: str | Path
+    history: str | Path
+    benchmark: str | Path
 
 
-def benchmark_path(summary_path: str | Path, runs_root: str = "results/runs",
-                   bench_root: str = "results/benchmarks/train") -> Path:
-    """``results/benchmarks/train/<run path>.tsv`` of the job that wrote ``summary_path``."""
-    run_dir = Path(summary_path).parent.as_posix()
-    if runs_root not in run_dir:
-        raise ValueError(f"{summary_path}: not under {runs_root}/")
-    prefix, rel = run_dir.split(runs_root, 1)
-    return Path(prefix + bench_root + rel + ".tsv")
+def run_key(summary: dict) -> dict:
+    """The run key (:data:`RUN_KEY`) recorded in a run's summary."""
+    return {"backend": summary["backend"], "batch_size": int(summary["batch_size"]),
+            "n_train": int(summary["n_train"]), "lr_path": str(summary["lr_path"]), "seed": int(summary["seed"])}
 
 
-def read_benchmark(path: str | Path) -> dict:
-    """Wall seconds ``s`` and peak resident memory ``max_rss`` (MB) of a Snakemake benchmark file
-    (NaN when the file is missing, e.g. a run made outside Snakemake)."""
-    path = Path(path)
-    if not path.exists():
-        return {"job_seconds": math.nan, "max_rss_mb": math.nan}
-    table = pd.read_csv(path, sep="\t")
-    rss = pd.to_numeric(table["max_rss"], errors="coerce")  # "NA" on some systems
-    return {"job_seconds": float(table["s"].mean()), "max_rss_mb": float(rss.mean())}
+def _job_cost(benchmark: str | Path) -> dict:
+    cost = read_benchmark(benchmark)
+    return {"job_seconds": cost["seconds"], "max_rss_mb": cost["max_rss_mb"]}
 
 
 def _lr_choices(lr_choice_files: list[str | Path]) -> dict[tuple[str, int, int], dict]:
@@ -93,21 +86,21 @@ def _floors(floor_files: list[str | Path]) -> dict[tuple[int, int], dict]:
 def _is_chosen(key: dict, lr: float, choices: dict) -> bool:
     """NumPy runs: lr is NumPy's choice at the point. Framework runs: "chosen" runs are; runs of
     a framework's own lr grid are when lr is that framework's own choice (else NumPy's)."""
-    if key["lr_path"] == "chosen":
+    if key["lr_path"] == grid.CHOSEN:
         return True
     point = (key["batch_size"], key["n_train"])
-    choice = choices.get((key["backend"], *point)) or choices.get(("numpy", *point))
+    choice = choices.get((key["backend"], *point)) or choices.get((grid.NUMPY, *point))
     return bool(choice and choice["chosen_lr"] is not None and math.isclose(float(choice["chosen_lr"]), lr))
 
 
-def runs_table(summary_files: list[str | Path], lr_choice_files: list[str | Path],
+def runs_table(runs: list[RunFiles], lr_choice_files: list[str | Path],
                floor_files: list[str | Path]) -> pd.DataFrame:
     """One row per run (columns :data:`RUN_COLUMNS`), sorted by key."""
     choices, floors = _lr_choices(lr_choice_files), _floors(floor_files)
     rows = []
-    for path in summary_files:
-        s = json.loads(Path(path).read_text())
-        key = parse_run_path(path)
+    for run in runs:
+        s = json.loads(Path(run.summary).read_text())
+        key = run_key(s)
         lr = float(s["lr"])
         floor = floors.get((key["n_train"], key["seed"]), {}).get("floor_loss")
         row = {
@@ -118,7 +111,7 @@ def runs_table(summary_files: list[str | Path], lr_choice_files: list[str | Path
             "chosen": _is_chosen(key, lr, choices),
             **{k: _number(s[k]) for k in RUN_COLUMNS if k.startswith("final_")},
             "train_seconds": float(s["train_seconds"]), "eval_seconds": float(s["eval_seconds"]),
-            **read_benchmark(benchmark_path(path)),
+            **_job_cost(run.benchmark),
             "floor_loss": _number(floor),
         }
         row["gap_to_floor"] = row["final_train_loss"] - row["floor_loss"]
@@ -128,13 +121,13 @@ def runs_table(summary_files: list[str | Path], lr_choice_files: list[str | Path
     return table.sort_values(["backend", "batch_size", "n_train", "lr", "seed"], ignore_index=True)
 
 
-def epochs_table(summary_files: list[str | Path]) -> pd.DataFrame:
+def epochs_table(runs: list[RunFiles]) -> pd.DataFrame:
     """One row per (run, epoch): the run key, its numeric lr, and the columns of history.csv."""
     frames = []
-    for path in summary_files:
-        key = parse_run_path(path)
-        lr = float(json.loads(Path(path).read_text())["lr"])
-        history = pd.read_csv(Path(path).parent / "history.csv")
+    for run in runs:
+        summary = json.loads(Path(run.summary).read_text())
+        key, lr = run_key(summary), float(summary["lr"])
+        history = pd.read_csv(run.history)
         frames.append(history.assign(**key, lr=lr)[[*RUN_KEY, "lr", *history.columns]])
     if not frames:
         return pd.DataFrame(columns=[*RUN_KEY, "lr", "epoch"])
@@ -210,16 +203,17 @@ def below_floor(epochs: pd.DataFrame, floors: pd.DataFrame, rtol: float = 1e-9) 
     return merged[finite & (merged.train_loss < merged.floor_loss * (1 - rtol) - 1e-12)]
 
 
-def write_tables(out: dict[str, str | Path], summary_files, floor_files, lr_choice_files, consistency_files) -> None:
-    """Build every table and write it as CSV to ``out[<table name>]``.
+def write_tables(out: dict[str, str | Path], runs: list[RunFiles], floor_files, lr_choice_files,
+                 consistency_files) -> None:
+    """Build every table and write it as CSV to ``out[<table name>]`` (names: :data:`TABLES`).
 
     Raises:
         BelowFloorError: if any recorded training loss is below the least-squares floor
             of its subset (nothing is written then).
     """
     tables = {
-        "runs": runs_table(summary_files, lr_choice_files, floor_files),
-        "epochs": epochs_table(summary_files),
+        "runs": runs_table(runs, lr_choice_files, floor_files),
+        "epochs": epochs_table(runs),
         "floors": floors_table(floor_files),
         "lr_choice": lr_choice_table(lr_choice_files),
         "consistency": consistency_table(consistency_files),
@@ -231,39 +225,18 @@ def write_tables(out: dict[str, str | Path], summary_files, floor_files, lr_choi
             "which the convex squared loss does not allow: a bug in training or evaluation. First ones:\n"
             + bad.head(10).to_string(index=False)
         )
-    for name, table in tables.items():
-        Path(out[name]).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out[name], index=False)  # floats as shortest round-trip text
+    for name in TABLES:
+        write_atomically(tables[name].to_csv(index=False).encode(), out[name])  # floats as shortest round-trip text
 
 
-def read_tables(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """The five tables written by :func:`write_tables` from ``folder``."""
-    folder = Path(folder)
+def read_tables(paths: Mapping[str, str | Path]) -> dict[str, pd.DataFrame]:
+    """The tables written by :func:`write_tables`, from ``paths[<table name>]`` for every name of :data:`TABLES`."""
     tables = {}
-    for name in ("runs", "epochs", "floors", "lr_choice", "consistency"):
+    for name in TABLES:
         text_columns = {"lr_path": str, "reasons": str, "seeds": str}
-        table = pd.read_csv(folder / f"{name}.csv", dtype=text_columns)
+        table = pd.read_csv(paths[name], dtype=text_columns)
         for col in text_columns:
             if col in table:
                 table[col] = table[col].fillna("")
         tables[name] = table
     return tables
-
-
-# ---- paths of the rule's inputs (used by workflow/rules/report.smk) -----------------
-
-
-def beside_summaries(summary_files: list[str], name: str) -> list[str]:
-    """``name`` (history.csv, weights.npz) in the folder of every run summary."""
-    return [str(Path(s).with_name(name)) for s in summary_files]
-
-
-def benchmarks_of_runs(summary_files: list[str]) -> list[str]:
-    """The benchmark file of every training job (see :func:`benchmark_path`)."""
-    return [benchmark_path(s).as_posix() for s in summary_files]
-
-
-def benchmarks_of_floors(floor_files: list[str]) -> list[str]:
-    """``results/floor/n{N}_seed{s}.json`` -> ``results/benchmarks/least_squares_floor/n{N}_seed{s}.tsv``."""
-    return [f.replace("results/floor/", "results/benchmarks/least_squares_floor/").removesuffix(".json") + ".tsv"
-            for f in floor_files]

@@ -3,152 +3,37 @@
 Every figure has labelled axes with units and a legend naming B, N' or the backend. With
 several seeds a curve is the mean over seeds with a min-max band. A piece of the grid that
 is missing (no framework runs, every lr diverged at some B) gives a figure that says so
-instead of an error. :func:`figure_names` lists the files for a config, in report order.
+instead of an error. Which figures a config yields: :mod:`mnist_sgd.report.catalog`.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.transforms import blended_transform_factory
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
-from matplotlib.transforms import blended_transform_factory  # noqa: E402
-
-from mnist_sgd import grid  # noqa: E402
-
-#: L* below this is reported as zero: the least-squares solution interpolates (N' <= rank).
-ZERO_FLOOR = 1e-12
-
-STYLE = {
-    "figure.figsize": (6.4, 2.7),
-    "figure.dpi": 100,
-    "font.size": 8.5,
-    "axes.titlesize": 9,
-    "axes.labelsize": 8.5,
-    "legend.fontsize": 7.5,
-    "legend.frameon": False,
-    "xtick.labelsize": 7.5,
-    "ytick.labelsize": 7.5,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "grid.linewidth": 0.5,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "lines.linewidth": 1.4,
-    "svg.fonttype": "none",  # text as text (DejaVu Sans): searchable, and 3x faster for WeasyPrint than outlines
-}
-BACKEND_STYLE = {
-    "numpy": {"color": "#1f4e8c", "linestyle": "-", "label": "NumPy (hand-coded)"},
-    "tensorflow": {"color": "#e07b00", "linestyle": "--", "label": "TensorFlow"},
-    "pytorch": {"color": "#b8272c", "linestyle": ":", "label": "PyTorch"},
-}
-TRAIN_COLOR, TEST_COLOR, FLOOR_COLOR = "#1f4e8c", "#c0392b", "#555555"
-
-
-def _colors(n: int) -> list:
-    cmap = plt.get_cmap("viridis")
-    return [cmap(x) for x in np.linspace(0.05, 0.85, max(n, 1))]
-
-
-def figure_names(config: dict) -> list[str]:
-    """Base names (no .svg) of every figure the config yields, in report order."""
-    names = [f"batch_b{b}" for b in config["grid"]["batch_sizes"]]
-    if config["grid"]["batch_sizes"]:
-        names += ["batch_tradeoff", "lr_sweep"]
-    if config["grid"]["subset_sizes"]:
-        names += ["subset_size"]
-    if config["frameworks"]["backends"]:
-        names += ["backends"]
-    return names
-
-
-# ---- table helpers -----------------------------------------------------------------
-
-
-def chosen_lr(tables: dict, batch: int, n: int, backend: str = "numpy") -> float | None:
-    """The lr chosen at (B, N') (None when every lr diverged or the point was not trained)."""
-    lc = tables["lr_choice"]
-    rows = lc[(lc.backend == backend) & (lc.batch_size == batch) & (lc.n_train == n) & lc.chosen]
-    return float(rows.lr.iloc[0]) if len(rows) else None
-
-
-def run_epochs(tables: dict, backend: str, batch: int, n: int, lr: float | None = None,
-               lr_path: str | None = None) -> pd.DataFrame:
-    """Epoch rows of the runs (all seeds) of one key, by numeric lr or by lr path."""
-    e = tables["epochs"]
-    sel = (e.backend == backend) & (e.batch_size == batch) & (e.n_train == n)
-    if lr is not None:
-        sel &= np.isclose(e.lr, lr)
-    if lr_path is not None:
-        sel &= e.lr_path == lr_path
-    return e[sel]
-
-
-def seed_band(rows: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
-    """Mean, min and max of ``y`` over seeds at each ``x`` (only x values every seed reached)."""
-    n_seeds = rows.seed.nunique()
-    g = rows.groupby(x)[y].agg(["mean", "min", "max", "count"]).reset_index()
-    return g[g["count"] == n_seeds]
-
-
-def floor_of(tables: dict, n: int) -> dict | None:
-    """Mean L* and least-squares accuracies of the subsets of size N' (over seeds)."""
-    f = tables["floors"]
-    rows = f[f.n_train == n]
-    if not len(rows):
-        return None
-    return {k: float(rows[k].mean()) for k in ("floor_loss", "train_accuracy", "test_accuracy", "val_accuracy")}
-
-
-def _curve(ax, rows: pd.DataFrame, x: str, y: str, **style) -> None:
-    """A mean curve with a min-max band when there are several seeds."""
-    band = seed_band(rows, x, y)
-    band = band[np.isfinite(band["mean"])]
-    (line,) = ax.plot(band[x], band["mean"], **style)
-    if rows.seed.nunique() > 1:
-        ax.fill_between(band[x], band["min"], band["max"], color=line.get_color(), alpha=0.18, linewidth=0)
-
-
-def _floor_line(ax, floor: float | None, label: str = "least-squares floor $L^*$", **style) -> str | None:
-    """Draw L* as a horizontal line; a zero floor cannot be drawn on a log axis, so it is named only."""
-    if floor is None or not math.isfinite(floor):
-        return None
-    if floor < ZERO_FLOOR:
-        return f"{label} = 0 (N' ≤ rank: interpolation)"
-    ax.axhline(floor, color=style.pop("color", FLOOR_COLOR), linestyle=style.pop("linestyle", "-."),
-               linewidth=1.0, label=f"{label} = {floor:.4f}", **style)
-    return None
-
-
-def _log_ticks(ax, axis: str = "y") -> None:
-    """Plain-number labels on a log axis ("0.2", not "2x10^-1"); minor ticks are labelled too
-    when the axis spans little more than a decade (otherwise it would have no label at all)."""
-    lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
-    target = ax.yaxis if axis == "y" else ax.xaxis
-    plain = FuncFormatter(lambda v, _: f"{v:.3g}")
-    # minor ticks sit at 2..9 x 10^k: label 2 and 5 only, so labels never collide
-    some = FuncFormatter(lambda v, _: f"{v:.3g}" if f"{v:.1e}"[0] in "25" else "")
-    target.set_major_formatter(plain)
-    if lo > 0 and hi / lo < 30:
-        target.set_minor_formatter(plain if hi / lo < 4 else some)
-    else:
-        target.set_minor_formatter(NullFormatter())
-
-
-def _say(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=8.5,
-            wrap=True, color="#444444")
-    ax.set_axis_off()
-
+from mnist_sgd import grid
+from mnist_sgd.atomic import write_atomically
+from mnist_sgd.report.catalog import BATCH_FIGURE_PREFIX
+from mnist_sgd.report.plotting import (
+    BACKEND_STYLE,
+    STYLE,
+    TEST_COLOR,
+    TRAIN_COLOR,
+    curve,
+    floor_line,
+    log_ticks,
+    palette,
+    plt,
+    say,
+    svg_text,
+)
+from mnist_sgd.report.queries import ZERO_FLOOR, chosen_lr, floor_of, point_runs, run_epochs, runs_at_lr
 
 # ---- the figures -------------------------------------------------------------------
 
@@ -160,25 +45,25 @@ def batch_figure(tables: dict, config: dict, batch: int) -> Figure:
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, layout="constrained")
     lr = chosen_lr(tables, batch, n)
     runs = tables["runs"]
-    point = runs[(runs.backend == "numpy") & (runs.batch_size == batch) & (runs.n_train == n)]
+    point = point_runs(runs, batch, n)
     diverged = sorted(point[point.diverged].lr.unique())
     fig.suptitle(f"B = {batch}, N' = {n}" + (f", chosen lr = {lr:g}" if lr is not None else ""), fontsize=9)
     if lr is None:
         msg = (f"Every learning rate diverged at B = {batch}\n(" + ", ".join(f"{x:g}" for x in diverged)
                + "): no curve to show.")
-        _say(ax_loss, msg)
-        _say(ax_acc, msg)
+        say(ax_loss, msg)
+        say(ax_acc, msg)
         return fig
     ok_lrs = sorted(point[~point.diverged].lr.unique())
-    colors = dict(zip(ok_lrs, _colors(len(ok_lrs))))
+    colors = dict(zip(ok_lrs, palette(len(ok_lrs))))
     for x in ok_lrs:
         chosen = math.isclose(x, lr)
-        _curve(ax_loss, run_epochs(tables, "numpy", batch, n, lr=x), "epoch", "train_loss",
+        curve(ax_loss, run_epochs(tables, grid.NUMPY, batch, n, lr=x), "epoch", "train_loss",
                color=colors[x], linewidth=2.0 if chosen else 1.0,
                label=f"lr = {x:g}" + (" (chosen)" if chosen else ""))
-    note = _floor_line(ax_loss, (floor_of(tables, n) or {}).get("floor_loss"))
+    note = floor_line(ax_loss, (floor_of(tables, n) or {}).get("floor_loss"))
     ax_loss.set_yscale("log")
-    _log_ticks(ax_loss)
+    log_ticks(ax_loss)
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("training loss $L$ (log scale)")
     ax_loss.set_title("training loss")
@@ -187,9 +72,9 @@ def batch_figure(tables: dict, config: dict, batch: int) -> Figure:
         title = f"{title}\n{note}" if title else note
     # below the panel: noisy curves at large lr fill the whole plot area
     ax_loss.legend(title=title, title_fontsize=7, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
-    rows = run_epochs(tables, "numpy", batch, n, lr=lr)
-    _curve(ax_acc, rows, "epoch", "train_accuracy", color=TRAIN_COLOR, label="train")
-    _curve(ax_acc, rows, "epoch", "test_accuracy", color=TEST_COLOR, linestyle="--", label="test")
+    rows = run_epochs(tables, grid.NUMPY, batch, n, lr=lr)
+    curve(ax_acc, rows, "epoch", "train_accuracy", color=TRAIN_COLOR, label="train")
+    curve(ax_acc, rows, "epoch", "test_accuracy", color=TEST_COLOR, linestyle="--", label="test")
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("accuracy (fraction correct)")
     ax_acc.set_title(f"accuracy at lr = {lr:g}")
@@ -204,30 +89,29 @@ def tradeoff_figure(tables: dict, config: dict) -> Figure:
     batches = config["grid"]["batch_sizes"]
     fig, (ax_u, ax_t, ax_bar) = plt.subplots(1, 3, figsize=(6.6, 2.6), layout="constrained",
                                              gridspec_kw={"width_ratios": [1, 1, 0.8]})
-    colors = dict(zip(batches, _colors(len(batches))))
+    colors = dict(zip(batches, palette(len(batches))))
     bars, missing = [], []
     for b in batches:
         lr = chosen_lr(tables, b, n)
         if lr is None:
             missing.append(b)
             continue
-        rows = run_epochs(tables, "numpy", b, n, lr=lr).copy()
+        rows = run_epochs(tables, grid.NUMPY, b, n, lr=lr).copy()
         rows = rows[rows.epoch > 0]
         rows["wall"] = rows.groupby("seed").train_seconds.cumsum()
         label = f"B = {b} (lr {lr:g})"
-        _curve(ax_u, rows, "updates", "train_loss", color=colors[b], marker=".", label=label)
-        _curve(ax_t, rows.assign(wall=rows.groupby("epoch").wall.transform("mean")), "wall", "train_loss",
+        curve(ax_u, rows, "updates", "train_loss", color=colors[b], marker=".", label=label)
+        curve(ax_t, rows.assign(wall=rows.groupby("epoch").wall.transform("mean")), "wall", "train_loss",
                color=colors[b], marker=".", label=label)
         runs = tables["runs"]
-        secs = runs[(runs.backend == "numpy") & (runs.batch_size == b) & (runs.n_train == n)
-                    & np.isclose(runs.lr, lr)].train_seconds
+        secs = runs_at_lr(runs, b, n, lr).train_seconds
         bars.append((b, secs.mean(), secs.min(), secs.max()))
     for ax, xlabel in ((ax_u, "number of updates (log scale)"), (ax_t, "training time (s, log scale)")):
         ax.set_xscale("log")
         ax.set_yscale("log")
-        _log_ticks(ax, "y")
+        log_ticks(ax, "y")
         if ax is ax_t:
-            _log_ticks(ax, "x")
+            log_ticks(ax, "x")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("training loss $L$ (log scale)")
     ax_u.set_title("loss vs updates")
@@ -251,7 +135,7 @@ def tradeoff_figure(tables: dict, config: dict) -> Figure:
         ax_bar.grid(axis="x", visible=False)
     else:
         for ax in (ax_u, ax_t, ax_bar):
-            _say(ax, "every lr diverged\nat every B")
+            say(ax, "every lr diverged\nat every B")
     return fig
 
 
@@ -261,11 +145,11 @@ def lr_sweep_figure(tables: dict, config: dict) -> Figure:
     batches = config["grid"]["batch_sizes"]
     fig, ax = plt.subplots(figsize=(6.4, 2.8), layout="constrained")
     runs = tables["runs"]
-    colors = dict(zip(batches, _colors(len(batches))))
+    colors = dict(zip(batches, palette(len(batches))))
     bottom = blended_transform_factory(ax.transData, ax.transAxes)
     any_diverged = False
     for i, b in enumerate(batches):
-        pt = runs[(runs.backend == "numpy") & (runs.batch_size == b) & (runs.n_train == n)]
+        pt = point_runs(runs, b, n)
         ok = pt[~pt.diverged].groupby("lr").final_val_accuracy.agg(["mean", "min", "max"]).reset_index()
         lr = chosen_lr(tables, b, n)
         label = f"B = {b}" + (f" (chosen lr {lr:g})" if lr is not None else " (every lr diverged)")
@@ -300,7 +184,7 @@ def subset_figure(tables: dict, config: dict) -> Figure:
     sizes = sorted(config["grid"]["subset_sizes"])
     fig, (ax_acc, ax_loss) = plt.subplots(1, 2, layout="constrained")
     runs = tables["runs"]
-    colors = dict(zip(sizes, _colors(len(sizes))))
+    colors = dict(zip(sizes, palette(len(sizes))))
     acc, missing, zero_floor = [], [], []
     for n in sizes:
         lr = chosen_lr(tables, b, n)
@@ -308,14 +192,13 @@ def subset_figure(tables: dict, config: dict) -> Figure:
         if lr is None:
             missing.append(n)
         else:
-            sel = runs[(runs.backend == "numpy") & (runs.batch_size == b) & (runs.n_train == n)
-                       & np.isclose(runs.lr, lr)]
+            sel = runs_at_lr(runs, b, n, lr)
             acc.append({"n": n, **{f"{s}_{k}": getattr(sel[f"final_{s}_accuracy"], k)()
                                    for s in ("train", "test") for k in ("mean", "min", "max")},
                         "ls_train": floor.get("train_accuracy", np.nan),
                         "ls_test": floor.get("test_accuracy", np.nan)})
-            rows = run_epochs(tables, "numpy", b, n, lr=lr)
-            _curve(ax_loss, rows, "epoch", "train_loss", color=colors[n], label=f"N' = {n} (lr {lr:g})")
+            rows = run_epochs(tables, grid.NUMPY, b, n, lr=lr)
+            curve(ax_loss, rows, "epoch", "train_loss", color=colors[n], label=f"N' = {n} (lr {lr:g})")
         fl = floor.get("floor_loss")
         if fl is not None and fl >= ZERO_FLOOR:
             ax_loss.axhline(fl, color=colors[n], linestyle="-.", linewidth=0.9)
@@ -333,13 +216,13 @@ def subset_figure(tables: dict, config: dict) -> Figure:
                     markerfacecolor="none", label="least squares $W^*$, test")
         ax_acc.legend(fontsize=6.5, loc="best")
     else:
-        _say(ax_acc, "every lr diverged at every N'")
+        say(ax_acc, "every lr diverged at every N'")
     ax_acc.set_xscale("log")
     ax_acc.set_xlabel("training-set size N' (log scale)")
     ax_acc.set_ylabel("final accuracy (fraction correct)")
     ax_acc.set_title(f"accuracy vs N' (B = {b})")
     ax_loss.set_yscale("log")
-    _log_ticks(ax_loss)
+    log_ticks(ax_loss)
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("training loss $L$ (log scale)")
     ax_loss.set_title("training loss; dash-dot: $L^*$ of each N'")
@@ -359,29 +242,29 @@ def backends_figure(tables: dict, config: dict) -> Figure:
     p = grid.comparison_point(config)
     fig, (ax_loss, ax_acc, ax_diff) = plt.subplots(1, 3, figsize=(6.6, 2.6), layout="constrained")
     lr = chosen_lr(tables, p.batch_size, p.n_train)
-    ref = run_epochs(tables, "numpy", p.batch_size, p.n_train, lr=lr) if lr is not None else None
+    ref = run_epochs(tables, grid.NUMPY, p.batch_size, p.n_train, lr=lr) if lr is not None else None
     framework = [b for b in config["frameworks"]["backends"]
                  if lr is not None and len(run_epochs(tables, b, p.batch_size, p.n_train, lr=lr))]
     if ref is None or not len(ref) or not framework:
         why = ("NumPy diverged at every lr at this point" if lr is None
                else "no framework run at NumPy's chosen lr")
         for ax in (ax_loss, ax_acc, ax_diff):
-            _say(ax, why)
+            say(ax, why)
         return fig
     fig.suptitle(f"B = {p.batch_size}, N' = {p.n_train}, lr = {lr:g} (NumPy's choice)", fontsize=9)
-    for backend in ["numpy", *framework]:
-        rows = ref if backend == "numpy" else run_epochs(tables, backend, p.batch_size, p.n_train, lr=lr)
+    for backend in [grid.NUMPY, *framework]:
+        rows = ref if backend == grid.NUMPY else run_epochs(tables, backend, p.batch_size, p.n_train, lr=lr)
         st = BACKEND_STYLE[backend]
-        _curve(ax_loss, rows, "epoch", "train_loss", color=st["color"], linestyle=st["linestyle"], label=st["label"])
-        _curve(ax_acc, rows, "epoch", "test_accuracy", color=st["color"], linestyle=st["linestyle"], label=st["label"])
-        if backend != "numpy":
+        curve(ax_loss, rows, "epoch", "train_loss", color=st["color"], linestyle=st["linestyle"], label=st["label"])
+        curve(ax_acc, rows, "epoch", "test_accuracy", color=st["color"], linestyle=st["linestyle"], label=st["label"])
+        if backend != grid.NUMPY:
             merged = rows.merge(ref[["seed", "epoch", "train_loss"]], on=["seed", "epoch"], suffixes=("", "_ref"))
             merged["rel"] = (merged.train_loss - merged.train_loss_ref).abs() / merged.train_loss_ref.abs()
             merged.loc[merged.rel <= 0, "rel"] = np.nan  # identical (epoch 0): not drawable on a log axis
-            _curve(ax_diff, merged, "epoch", "rel", color=st["color"], linestyle=st["linestyle"],
+            curve(ax_diff, merged, "epoch", "rel", color=st["color"], linestyle=st["linestyle"],
                    marker=".", label=st["label"])
     ax_loss.set_yscale("log")
-    _log_ticks(ax_loss)
+    log_ticks(ax_loss)
     ax_loss.set_ylabel("training loss $L$ (log scale)")
     ax_acc.set_ylabel("test accuracy")
     ax_diff.set_yscale("log")
@@ -405,37 +288,13 @@ FIGURES: dict[str, Callable[[dict, dict], Figure]] = {
 
 def make_figure(name: str, tables: dict, config: dict) -> Figure:
     """The figure called ``name`` (see :func:`figure_names`)."""
-    if name.startswith("batch_b"):
-        return batch_figure(tables, config, int(name.removeprefix("batch_b")))
+    if name.startswith(BATCH_FIGURE_PREFIX):
+        return batch_figure(tables, config, int(name.removeprefix(BATCH_FIGURE_PREFIX)))
     return FIGURES[name](tables, config)
-
-
-def svg_text(fig: Figure, name: str) -> str:
-    """The figure as SVG text; element ids are salted with ``name`` so that several figures can be
-    inlined in one HTML page without id clashes, and no date is written (reproducible bytes)."""
-    buffer = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": f"fig-{name}"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def write_figures(tables: dict, config: dict, out: dict[str, str]) -> None:
     """Draw every figure of ``out`` ({name: path.svg}) with the report's style."""
     with plt.rc_context(STYLE):
         for name, path in out.items():
-            with open(path, "w") as fh:
-                fh.write(svg_text(make_figure(name, tables, config), name))
-
-
-def report_entry(name: str, captions: str) -> dict:
-    """Caption file, category, subcategory and labels of a figure in Snakemake's report."""
-    if name.startswith("batch_b"):
-        caption, labels = "batch", {"figure": "loss and accuracy per epoch", "B": name.removeprefix("batch_b")}
-    else:
-        caption, labels = name, {"figure": name.replace("_", " "), "B": "all"}
-    if name.startswith("batch") or name == "lr_sweep":
-        sub = "question 3: batch size"
-    else:
-        sub = "question 5: training-set size" if name == "subset_size" else "question 6: framework check"
-    return {"caption": f"{captions}/{caption}.rst", "category": "Figures", "subcategory": sub, "labels": labels}
+            write_atomically(svg_text(make_figure(name, tables, config), name).encode(), path)

@@ -5,117 +5,28 @@ batches were faster at all, how far each run ended above the least-squares floor
 learning rates diverged where, whether accuracy rose with N′. Nothing here assumes the usual
 outcome; when the numbers contradict it, the text says so.
 
-Inputs are the tables of :mod:`mnist_sgd.aggregate` (``runs``, ``floors``, ``lr_choice``).
-The number formats (:func:`fmt_acc` and friends) are the report's: tables and text use them.
+Inputs are the tables of :mod:`mnist_sgd.report.tables` (``runs``, ``floors``, ``lr_choice``),
+read through :mod:`mnist_sgd.report.queries`; numbers are formatted by :mod:`mnist_sgd.report.formats`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-# ---- number formats shared with the report -----------------------------------------
-
-
-def fmt_acc(x: float) -> str:
-    """An accuracy (fraction) as a percentage with two decimals: 0.84866 -> '84.87 %' (no-break space)."""
-    return "–" if x is None or not math.isfinite(x) else f"{100 * x:.2f}\u00a0%"
-
-
-def fmt_pp(x: float) -> str:
-    """A difference of accuracies (fraction) in percentage points: 0.0123 -> '1.23 pp'."""
-    return f"{100 * abs(x):.2f}\u00a0pp"
-
-
-def fmt_lr(x: float | None) -> str:
-    """A learning rate as in the config: 0.003 -> '0.003'."""
-    return "–" if x is None or not math.isfinite(x) else f"{x:g}"
-
-
-def fmt_loss(x: float) -> str:
-    """A loss value with four significant digits: 0.2038265 -> '0.2038'."""
-    if x is None or not math.isfinite(x):
-        return "–"
-    if x != 0 and abs(x) < 1e-12:
-        return "0"  # a least-squares floor that is zero up to rounding
-    return f"{x:.4g}"
-
-
-def fmt_seconds(x: float) -> str:
-    """Seconds with three significant digits: 2.1856 -> '2.19 s'."""
-    return "–" if x is None or not math.isfinite(x) else f"{x:.3g}\u00a0s"
-
-
-def fmt_duration(x: float) -> str:
-    """A short duration in the unit that suits it: 8.74e-06 -> '8.74 µs', 0.00374 -> '3.74 ms'."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g}\u00a0{unit}"
-    return f"{x / 1e-9:.3g}\u00a0ns"
-
-
-def fmt_factor(x: float) -> str:
-    return f"{x:.1f}×" if x < 100 else f"{x:.0f}×"
-
-
-def _list(items: list) -> str:
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-# ---- the numbers the comments are made of ------------------------------------------
-
-
-@dataclass(frozen=True)
-class PointResult:
-    """Mean over seeds of the NumPy runs at the chosen lr of one (B, N′) point."""
-
-    batch_size: int
-    n_train: int
-    lr: float | None  # None: every lr diverged
-    train_seconds: float = math.nan
-    updates: float = math.nan
-    train_loss: float = math.nan
-    floor_loss: float = math.nan
-    train_accuracy: float = math.nan
-    val_accuracy: float = math.nan
-    test_accuracy: float = math.nan
-
-    @property
-    def gap(self) -> float:
-        return self.train_loss - self.floor_loss
-
-    @property
-    def ok(self) -> bool:
-        return self.lr is not None
-
-
-def point_result(runs: pd.DataFrame, batch_size: int, n_train: int) -> PointResult:
-    """The chosen-lr result of a NumPy point (``runs`` is the aggregated runs table)."""
-    pt = runs[(runs.backend == "numpy") & (runs.batch_size == batch_size) & (runs.n_train == n_train) & runs.chosen]
-    if not len(pt):
-        return PointResult(batch_size, n_train, None)
-    return PointResult(
-        batch_size, n_train, float(pt.lr.iloc[0]),
-        train_seconds=float(pt.train_seconds.mean()), updates=float(pt.updates.mean()),
-        train_loss=float(pt.final_train_loss.mean()), floor_loss=float(pt.floor_loss.mean()),
-        train_accuracy=float(pt.final_train_accuracy.mean()), val_accuracy=float(pt.final_val_accuracy.mean()),
-        test_accuracy=float(pt.final_test_accuracy.mean()),
-    )
-
-
-def diverged_lrs(runs: pd.DataFrame, batch_size: int, n_train: int) -> list[float]:
-    pt = runs[(runs.backend == "numpy") & (runs.batch_size == batch_size) & (runs.n_train == n_train)]
-    return sorted(pt[pt.diverged].lr.unique().tolist())
-
-
-def tried_lrs(runs: pd.DataFrame, batch_size: int, n_train: int) -> list[float]:
-    pt = runs[(runs.backend == "numpy") & (runs.batch_size == batch_size) & (runs.n_train == n_train)]
-    return sorted(pt.lr.unique().tolist())
-
+from mnist_sgd.report.formats import (
+    fmt_acc,
+    fmt_duration,
+    fmt_factor,
+    fmt_loss,
+    fmt_lr,
+    fmt_pp,
+    fmt_seconds,
+    join_words,
+)
+from mnist_sgd.report.queries import ZERO_FLOOR, PointResult, diverged_lrs, point_result, tried_lrs
 
 # ---- question 4: batch size --------------------------------------------------------
 
@@ -214,12 +125,12 @@ def _lr_sentences(runs: pd.DataFrame, points: list[tuple[int, int]]) -> list[str
         if div_at[lr]:
             patterns.setdefault(tuple(div_at[lr]), []).append(lr)
     for where, group in patterns.items():
-        rates = "lr = " + _list([fmt_lr(x) for x in group])
+        rates = "lr = " + join_words([fmt_lr(x) for x in group])
         if len(where) == len(batches):
             out.append(f"{rates} diverged at every B.")
         else:
             stable = [b for b in batches if b not in where]
-            out.append(f"{rates} diverged at B = {_list(list(where))} but not at B = {_list(stable)}.")
+            out.append(f"{rates} diverged at B = {join_words(list(where))} but not at B = {join_words(stable)}.")
     chosen = {b: point_result(runs, b, n).lr for b, n in points}
     picked = {lr for lr in chosen.values() if lr is not None}
     n_ok = sum(lr is not None for lr in chosen.values())
@@ -250,10 +161,10 @@ def _grid_edge_sentences(runs: pd.DataFrame, points: list[tuple[int, int]], chos
     high = [b for b, n in points if chosen[b] is not None and chosen[b] == max(tried_lrs(runs, b, n))]
     out = []
     if low:
-        out.append(f"At B = {_list(low)} the chosen lr is the smallest one tried: a smaller lr was not tried "
+        out.append(f"At B = {join_words(low)} the chosen lr is the smallest one tried: a smaller lr was not tried "
                    "and might do better (extend grid.learning_rates downwards to find out).")
     if high:
-        out.append(f"At B = {_list(high)} the chosen lr is the largest one tried: a larger lr might do better.")
+        out.append(f"At B = {join_words(high)} the chosen lr is the largest one tried: a larger lr might do better.")
     return out
 
 
@@ -266,7 +177,7 @@ def batch_size_comment(runs: pd.DataFrame, batch_sizes: list[int], n_train: int,
     failed = [r.batch_size for r in results if not r.ok]
     if failed:
         paragraphs.append(" ".join(
-            f"At B = {b} every learning rate tried ({_list([fmt_lr(x) for x in tried_lrs(runs, b, n_train)])}) "
+            f"At B = {b} every learning rate tried ({join_words([fmt_lr(x) for x in tried_lrs(runs, b, n_train)])}) "
             "diverged, so it has no training time, curve or accuracy; a smaller lr would be needed."
             for b in failed))
     if not ok:
@@ -296,7 +207,7 @@ def subset_size_comment(runs: pd.DataFrame, floors: pd.DataFrame, subset_sizes: 
     paragraphs = []
     failed = [r.n_train for r in results if not r.ok]
     if failed:
-        paragraphs.append(f"At N′ = {_list(failed)} every learning rate diverged: no accuracy to report there.")
+        paragraphs.append(f"At N′ = {join_words(failed)} every learning rate diverged: no accuracy to report there.")
     if not ok:
         paragraphs.append("No training-set size trained stably, so accuracy cannot be compared across N′.")
         return paragraphs
@@ -333,10 +244,10 @@ def subset_size_comment(runs: pd.DataFrame, floors: pd.DataFrame, subset_sizes: 
                       "small subsets are therefore also trained with fewer steps.")
     # the least-squares solution of each subset
     fl = floors.groupby("n_train")[["floor_loss", "train_accuracy", "test_accuracy"]].mean()
-    exact = [r for r in ok if r.n_train in fl.index and fl.loc[r.n_train, "floor_loss"] < 1e-12]
+    exact = [r for r in ok if r.n_train in fl.index and fl.loc[r.n_train, "floor_loss"] < ZERO_FLOOR]
     ls_text = []
     if exact:
-        ls_text.append(f"For N′ = {_list([r.n_train for r in exact])} the least-squares solution fits the training "
+        ls_text.append(f"For N′ = {join_words([r.n_train for r in exact])} the least-squares solution fits the training "
                        "subset exactly (L* = 0) and reaches "
                        + ", ".join(f"{fmt_acc(fl.loc[r.n_train, 'test_accuracy'])} (N′ = {r.n_train})" for r in exact)
                        + " on the test set.")
@@ -344,10 +255,10 @@ def subset_size_comment(runs: pd.DataFrame, floors: pd.DataFrame, subset_sizes: 
     worse = [r for r in ok if r.n_train in fl.index and r.test_accuracy <= fl.loc[r.n_train, "test_accuracy"]]
     if better:
         ls_text.append(f"SGD, stopped after {epochs} epochs above L*, tested better than the exact minimiser at "
-                       f"N′ = {_list([r.n_train for r in better])}.")
+                       f"N′ = {join_words([r.n_train for r in better])}.")
     if worse:
         ls_text.append(f"The least-squares minimiser tested at least as well as SGD at N′ = "
-                       f"{_list([r.n_train for r in worse])}.")
+                       f"{join_words([r.n_train for r in worse])}.")
     if ls_text:
         paragraphs.append(" ".join(ls_text))
     if n_full is not None and n_full not in sizes:

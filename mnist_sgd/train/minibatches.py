@@ -45,7 +45,3 @@ def minibatches(order: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
     for start in range(0, len(order), batch_size):
         yield order[start : start + batch_size]
 
-
-def n_minibatches(n: int, batch_size: int) -> int:
-    """Number of updates per epoch: ceil(n / batch_size)."""
-    return -(-n // batch_size)

@@ -6,7 +6,7 @@ the memory-bandwidth baseline (one plain read pass over X, measured in the same 
 target is within 2x of two read passes) and the naive loop (``W -= lr * Xb.T @ (Xb @ W - Yb) / B``
 with fancy-indexed minibatches, no in-place scaling).
 
-Usage: python benchmarks/bench_sgd.py [--data results/data] [--repeats 3]
+Usage (from the repository root, after the data rule built results/data): python -m perf.bench_sgd [--root .] [--repeats 3]
 BLAS is pinned to one thread, as in the training jobs.
 """
 
@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from mnist_sgd.dataset import load_split, one_hot  # noqa: E402
-from mnist_sgd.minibatches import epoch_orders, minibatches  # noqa: E402
-from mnist_sgd.sgd import Params, sgd_epoch  # noqa: E402
+from mnist_sgd.data.dataset import load_cached_split, one_hot  # noqa: E402
+from mnist_sgd.train.minibatches import epoch_orders, minibatches  # noqa: E402
+from mnist_sgd.train.sgd import Params, sgd_epoch  # noqa: E402
 
 
 def naive_epoch(W, X, Y, order, batch_size, lr):
@@ -53,10 +50,10 @@ def best_of(fn, repeats):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="results/data", help="folder of the cached arrays (rule build_arrays)")
+    parser.add_argument("--root", default=".", help="working directory of the workflow (holds results/data)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    split = load_split(Path(args.data), "train")
+    split = load_cached_split(args.root, "train")
     X, Y = split.images, one_hot(split.labels)
     n = len(X)
     order = next(epoch_orders(0, n, 1))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import blas
 
-from mnist_sgd.minibatches import minibatches
+from mnist_sgd.train.minibatches import minibatches
 
 
 @dataclass
@@ -47,10 +47,15 @@ def scores(params: Params, X: np.ndarray) -> np.ndarray:
     return S
 
 
+def loss_of_scores(S: np.ndarray, Y: np.ndarray) -> float:
+    """L = 1/(2n) * sum ||s_i - y_i||^2 of scores S (n, k) against targets Y (n, k), in float64."""
+    R = S.astype(np.float64) - Y
+    return float(np.einsum("ij,ij->", R, R) / (2 * len(S)))
+
+
 def squared_loss(params: Params, X: np.ndarray, Y: np.ndarray) -> float:
     """L = 1/(2n) * sum ||W^T x_i + b - y_i||^2, accumulated in float64."""
-    R = scores(params, X).astype(np.float64) - Y
-    return float(np.einsum("ij,ij->", R, R) / (2 * len(X)))
+    return loss_of_scores(scores(params, X), Y)
 
 
 def gradient(params: Params, X: np.ndarray, Y: np.ndarray) -> Params:

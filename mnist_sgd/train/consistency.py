@@ -1,14 +1,18 @@
 """Do two backends trained on the same minibatches agree? Quantitatively, per epoch.
 
-The comparison is between histories (see :mod:`mnist_sgd.run`) of the same run key
-(B, N', lr, seed) trained by two backends, and their final weights.
+The comparison is between histories (see :mod:`mnist_sgd.train.run_files`) of the same run
+key (B, N', lr, seed) trained by two backends, and their final weights.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+
+from mnist_sgd import grid
+from mnist_sgd.train.run_files import read_history, read_summary, read_weights
 
 
 def _max_abs(a: np.ndarray, b: np.ndarray) -> float:
@@ -67,3 +71,23 @@ def compare_runs(reference: list[dict], other: list[dict], weights_ref: dict[str
     result["verdict"] = "fail" if reasons else "pass"
     result["reasons"] = reasons
     return result
+
+
+def compare_with_reference(run: dict[str, Path], references: list[dict[str, Path]], tolerances: dict,
+                           dtype: str) -> dict:
+    """Compare a framework run with the NumPy run of the same lr among ``references``.
+
+    Args:
+        run, references: {"history": .csv, "summary": .json, "weights": .npz} of the framework
+            run and of NumPy's runs at its point (one per lr when the run followed NumPy's choice).
+        tolerances: {"loss_rtol", "weights_atol", "accuracy_atol"}; dtype: the runs' dtype.
+    """
+    summary = read_summary(run["summary"])
+    by_lr = {read_summary(r["summary"])["lr"]: r for r in references}
+    if summary["lr"] not in by_lr:
+        raise ValueError(f"no NumPy run with lr = {summary['lr']} among the references {sorted(by_lr)}")
+    ref = by_lr[summary["lr"]]
+    result = {"backend": summary["backend"], "reference": grid.NUMPY}
+    result |= {key: summary[key] for key in ("batch_size", "n_train", "lr", "lr_path", "seed")} | {"dtype": dtype}
+    return result | compare_runs(read_history(ref["history"]), read_history(run["history"]),
+                                 read_weights(ref["weights"]), read_weights(run["weights"]), tolerances)

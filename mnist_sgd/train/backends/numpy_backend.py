@@ -1,10 +1,10 @@
-"""The hand-coded NumPy backend: :func:`mnist_sgd.sgd.sgd_epoch` on NumPy arrays."""
+"""The hand-coded NumPy backend: :func:`mnist_sgd.train.sgd.sgd_epoch` on NumPy arrays."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from mnist_sgd.sgd import Params, sgd_epoch
+from mnist_sgd.train.sgd import Params, sgd_epoch
 
 
 class Trainer:

@@ -1,4 +1,7 @@
-"""Send a Snakemake job's output to its log file."""
+"""What every rule script does around its work: pin the BLAS threads, send its output to the log.
+
+Nothing here imports NumPy, so :func:`limit_threads` can run before NumPy loads.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,18 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+#: Environment variables that set the thread count of the BLAS and OpenMP libraries.
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_threads(n: int) -> None:
+    """Let BLAS use ``n`` threads (a job's ``threads:``); call before NumPy is imported."""
+    if "numpy" in sys.modules:
+        raise RuntimeError("limit_threads must run before numpy is imported")
+    for var in THREAD_VARIABLES:
+        os.environ[var] = str(n)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
 
 @contextlib.contextmanager

@@ -2,19 +2,19 @@
 
 Usage (from the repository root, after the data rule built results/data):
 
-    python benchmarks/bench_backends.py [--quick] [--variants] [--data-dir results/data]
+    python -m perf.bench_backends [--quick] [--variants] [--root .]
 
 Columns, all float32, zero initialisation, no bias, lr 0.01, one thread everywhere:
 
-- NumPy        ``mnist_sgd.sgd.sgd_epoch`` (the hand-coded algorithm);
-- TensorFlow   ``mnist_sgd.backends.tensorflow_backend.Trainer`` (one XLA-compiled
+- NumPy        ``mnist_sgd.train.sgd.sgd_epoch`` (the hand-coded algorithm);
+- TensorFlow   ``mnist_sgd.train.backends.tensorflow_backend.Trainer`` (one XLA-compiled
                ``tf.function`` per epoch, gradient by GradientTape);
 - Keras fit    the plain baseline: ``keras.Sequential([Dense(10, zero init, no bias)])``,
                loss 1/(2m) sum ||.||^2 (per-example half sum, averaged by Keras),
                ``SGD(lr)``, ``model.fit(batch_size=B, shuffle=False, verbose=0)`` with
                Keras' default compile options; it walks the data in stored order
                (contiguous slices, no gather), timed per epoch by a callback;
-- PyTorch      ``mnist_sgd.backends.pytorch_backend.Trainer`` (explicit update, no autograd);
+- PyTorch      ``mnist_sgd.train.backends.pytorch_backend.Trainer`` (explicit update, no autograd);
 - with ``--variants`` also: TensorFlow without XLA (plain graph ``tf.while_loop``) and the
   PyTorch trainer with ``autograd=True``.
 
@@ -34,18 +34,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import platform  # noqa: E402
 import statistics  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from mnist_sgd.dataset import load_split, one_hot  # noqa: E402
-from mnist_sgd.minibatches import epoch_orders  # noqa: E402
-from mnist_sgd.sgd import Params, sgd_epoch  # noqa: E402
+from mnist_sgd.data.dataset import load_cached_split, one_hot  # noqa: E402
+from mnist_sgd.train.minibatches import epoch_orders  # noqa: E402
+from mnist_sgd.train.sgd import Params, sgd_epoch  # noqa: E402
 
 LR = 0.01
 BATCH_SIZES = (10, 100, 1000)
@@ -101,14 +97,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (about a minute)")
     parser.add_argument("--variants", action="store_true", help="also TF without XLA and PyTorch with autograd")
-    parser.add_argument("--data-dir", type=Path, default=REPO / "results" / "data")
+    parser.add_argument("--root", type=Path, default=Path("."), help="working directory of the workflow (holds results/data)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=list(BATCH_SIZES))
     args = parser.parse_args()
 
     import tensorflow as tf  # noqa: F401  (after the env vars; the backend pins its threads)
     import torch
 
-    from mnist_sgd.backends import pytorch_backend, tensorflow_backend
+    from mnist_sgd.train.backends import pytorch_backend, tensorflow_backend
 
     try:
         from threadpoolctl import threadpool_limits
@@ -125,7 +121,7 @@ def main() -> None:
         f"{tf.config.threading.get_inter_op_parallelism_threads()}, torch {torch.get_num_threads()}, BLAS 1"
     )
 
-    split = load_split(args.data_dir, "train", dtype="float32")
+    split = load_cached_split(args.root, "train", dtype="float32")
     X, Y = split.images, one_hot(split.labels, "float32")
     n = len(X)
     orders = list(epoch_orders(0, n, 8))

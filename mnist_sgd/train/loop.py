@@ -1,4 +1,4 @@
-"""The epoch loop shared by every backend: shuffles, metrics, timing, divergence.
+"""The epoch loop every backend shares (:func:`fit`): shuffles, metrics, timing, divergence.
 
 A backend only implements one epoch of updates (``Trainer.epoch``) and hands back its
 parameters (``Trainer.params``); everything measured is measured here, by the same code,
@@ -15,8 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from mnist_sgd.minibatches import epoch_orders
-from mnist_sgd.sgd import Params, scores
+from mnist_sgd.train.minibatches import epoch_orders
+from mnist_sgd.train.sgd import Params, loss_of_scores, scores
 
 #: Loss of the zero initialisation against one-hot targets: 1/(2n) * n * 1.
 INITIAL_LOSS_ZERO_INIT = 0.5
@@ -43,11 +43,10 @@ class EvalSet:
 
 
 def evaluate(params: Params, data: EvalSet) -> tuple[float, float]:
-    """(loss, accuracy) of ``params`` on ``data``; loss = 1/(2n) sum ||W^T x + b - y||^2 in float64."""
+    """(loss, accuracy) of ``params`` on ``data``: the squared loss and the fraction classified right."""
     with np.errstate(all="ignore"):
         S = scores(params, data.X)
-        R = S.astype(np.float64) - data.Y
-        loss = float(np.einsum("ij,ij->", R, R) / (2 * len(data.X)))
+        loss = loss_of_scores(S, data.Y)
         accuracy = float(np.mean(S.argmax(axis=1) == data.labels))
     return loss, accuracy
 
@@ -66,7 +65,7 @@ def is_diverged(loss: float, initial_loss: float, factor: float) -> bool:
     return not math.isfinite(loss) or loss > factor * initial_loss
 
 
-def train(
+def fit(
     trainer: Trainer,
     n: int,
     eval_sets: list[EvalSet],

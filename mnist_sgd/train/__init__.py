@@ -1,0 +1,12 @@
+"""Stage 2 (``workflow/rules/train.smk``): training runs and what is computed from them.
+
+- ``sgd``           the linear model, its squared loss, gradient and the SGD epoch
+- ``minibatches``   the seeded subsets and per-epoch permutations every backend shares
+- ``loop``          the epoch loop (``fit``): metrics, timing, divergence
+- ``backends/``     NumPy / TensorFlow / PyTorch implementations of one epoch
+- ``run``           one training run end to end (rule ``train``)
+- ``run_files``     a run's history.csv, summary.json and weights.npz
+- ``floor``         the closed-form least-squares optimum (rule ``least_squares_floor``)
+- ``lr_choice``     picking a learning rate on validation data (rule ``choose_lr``)
+- ``consistency``   comparing backends run on the same minibatches (rule ``compare_backends``)
+"""

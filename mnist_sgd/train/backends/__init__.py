@@ -1,0 +1,25 @@
+"""Training backends: each builds a :class:`mnist_sgd.train.loop.Trainer` for one run.
+
+``make_trainer(backend, X, Y, params, batch_size, lr)`` imports the framework only when
+it is asked for, so NumPy runs never pay TensorFlow's or PyTorch's start-up time.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from mnist_sgd import grid
+from mnist_sgd.train.loop import Trainer
+from mnist_sgd.train.sgd import Params
+
+#: The module of each backend of :data:`mnist_sgd.grid.BACKENDS`.
+MODULES = {name: f"mnist_sgd.train.backends.{name}_backend" for name in grid.BACKENDS}
+
+
+def make_trainer(backend: str, X: np.ndarray, Y: np.ndarray, params: Params, batch_size: int, lr: float) -> Trainer:
+    """A trainer for ``backend`` on inputs X (n, d) and one-hot targets Y (n, k), starting from ``params``."""
+    if backend not in MODULES:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {sorted(MODULES)}")
+    return importlib.import_module(MODULES[backend]).Trainer(X, Y, params, batch_size, lr)

@@ -1,0 +1,100 @@
+"""One training run end to end: its settings, its data, the training, its summary."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_sgd import grid
+from mnist_sgd.data.dataset import N_CLASSES, load_split, one_hot
+from mnist_sgd.train.backends import make_trainer
+from mnist_sgd.train.loop import EvalSet, History, fit
+from mnist_sgd.train.run_files import HISTORY_COLUMNS
+from mnist_sgd.train.sgd import Params
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything that determines a run's numbers."""
+
+    backend: str
+    batch_size: int
+    lr: float
+    seed: int
+    epochs: int
+    dtype: str = "float32"
+    bias: bool = False
+    divergence_factor: float = 100.0
+
+
+class NoLearningRateError(RuntimeError):
+    """A framework run follows NumPy's lr choice, and NumPy diverged at every lr."""
+
+
+def resolve_lr(lr_text: str, lr_choice: dict | None) -> float:
+    """The lr of a run: the number in its path, or NumPy's choice when the path says "chosen"."""
+    if lr_text != grid.CHOSEN:
+        return float(lr_text)
+    if lr_choice is None or lr_choice["chosen_lr"] is None:
+        point = "" if lr_choice is None else f" at B={lr_choice['batch_size']} N'={lr_choice['n_train']}"
+        raise NoLearningRateError(f"NumPy diverged at every learning rate{point}: no lr to train this run with")
+    return float(lr_choice["chosen_lr"])
+
+
+def load_eval_sets(arrays: dict[tuple[str, str], Path], subset: np.ndarray, dtype: str) -> list[EvalSet]:
+    """The training subset (rows ``subset`` of the train split), validation and test sets.
+
+    ``arrays`` maps (split, "images" | "labels") to the cached .npy files.
+    """
+    sets = []
+    for name in ("train", "val", "test"):
+        split = load_split(arrays[(name, "images")], arrays[(name, "labels")], dtype=dtype)
+        whole = name != "train" or np.array_equal(subset, np.arange(len(split)))
+        images, labels = (split.images, split.labels) if whole else (split.images[subset], split.labels[subset])
+        sets.append(EvalSet(name, np.ascontiguousarray(images), one_hot(labels, dtype), labels))
+    return sets
+
+
+def train_run(settings: RunSettings, sets: list[EvalSet]) -> tuple[History, Params]:
+    """Train ``settings.backend`` on ``sets[0]`` (the training subset) from zero weights."""
+    train_set = sets[0]
+    d = train_set.X.shape[1]
+    params = Params.zeros(d, N_CLASSES, settings.dtype, settings.bias)
+    trainer = make_trainer(settings.backend, train_set.X, train_set.Y, params, settings.batch_size, settings.lr)
+    history = fit(trainer, len(train_set.X), sets, epochs=settings.epochs, seed=settings.seed,
+                  divergence_factor=settings.divergence_factor)
+    return history, trainer.params()
+
+
+def execution_host(env: dict[str, str] | None = None) -> dict:
+    """Where this process runs: the host and, under SLURM, the job (and array task) ids."""
+    env = os.environ if env is None else env
+    return {"host": platform.node(), "slurm_job_id": env.get("SLURM_JOB_ID"),
+            "slurm_array_job_id": env.get("SLURM_ARRAY_JOB_ID"), "slurm_array_task_id": env.get("SLURM_ARRAY_TASK_ID")}
+
+
+def _json_number(x: float) -> float | str:
+    return x if math.isfinite(x) else str(x)  # JSON has no inf/nan
+
+
+def run_summary(settings: RunSettings, lr_path: str, n_train: int, history: History) -> dict:
+    """The run's key, settings, status, final metrics (last recorded epoch) and where it ran."""
+    last = history.rows[-1]
+    return {
+        **asdict(settings),
+        "lr_path": lr_path,
+        "n_train": n_train,
+        "status": history.status,
+        "diverged_epoch": history.diverged_epoch,
+        "epochs_run": last["epoch"],
+        "updates": last["updates"],
+        **{f"final_{k}": _json_number(last[k]) for k in HISTORY_COLUMNS if k.endswith(("_loss", "_accuracy"))},
+        "train_seconds": sum(r["train_seconds"] for r in history.rows),
+        "eval_seconds": sum(r["eval_seconds"] for r in history.rows),
+        "execution": execution_host(),
+    }
