@@ -148,8 +148,10 @@ def _describe(error: jsonschema.ValidationError, schema: dict) -> str:
             close = difflib.get_close_matches(k, allowed_keys, n=1)
             hints.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
         prefix = f"{where}." if list(error.absolute_path) else ""
-        return (f"unknown key {', '.join(prefix + h for h in hints)}; "
-                f"allowed keys{' in ' + where if prefix else ''}: {', '.join(allowed_keys)}")
+        return (
+            f"unknown key {', '.join(prefix + h for h in hints)}; "
+            f"allowed keys{' in ' + where if prefix else ''}: {', '.join(allowed_keys)}"
+        )
     what = allowed(error.schema, schema)
     if error.validator == "type" and isinstance(value, bool):
         return f"{where} = {value!r}: must be {what}, not true/false"
@@ -169,8 +171,10 @@ def _describe(error: jsonschema.ValidationError, schema: dict) -> str:
         return f"{where} = {value!r}: must not be empty; allowed: {what}"
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in value]
-        return (f"{where} = {value!r}: missing key {', '.join(map(repr, missing))}; "
-                f"required keys: {', '.join(error.validator_value)}")
+        return (
+            f"{where} = {value!r}: missing key {', '.join(map(repr, missing))}; "
+            f"required keys: {', '.join(error.validator_value)}"
+        )
     return f"{where} = {value!r}: {error.message}; allowed: {what}"
 
 
@@ -209,8 +213,7 @@ def semantic_errors(config: dict) -> list[str]:
         )
     if not grid["batch_sizes"] and not grid["subset_sizes"]:
         errors.append(
-            "grid.batch_sizes = [] and grid.subset_sizes = []: nothing to train; "
-            "at least one of them must list a value"
+            "grid.batch_sizes = [] and grid.subset_sizes = []: nothing to train; at least one of them must list a value"
         )
     return errors
 
@@ -235,7 +238,9 @@ def validate_config(config: dict, schema_path: Path = SCHEMA_PATH) -> dict:
     schema = load_schema(schema_path)
     config = fill_defaults(coerce_strings(config or {}, schema), schema)
     validator = _Validator(schema)
-    problems = [_describe(e, schema) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))]
+    problems = [
+        _describe(e, schema) for e in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    ]
     if not problems:
         problems = semantic_errors(config)
     if problems:

@@ -58,8 +58,13 @@ class Run:
     @property
     def fields(self) -> dict[str, str | int]:
         """The run as the wildcards of rule ``train`` (and the arguments of mnist_sgd.layout)."""
-        return {"backend": self.backend, "batch": self.batch_size, "n": self.n_train, "lr": self.lr_text,
-                "seed": self.seed}
+        return {
+            "backend": self.backend,
+            "batch": self.batch_size,
+            "n": self.n_train,
+            "lr": self.lr_text,
+            "seed": self.seed,
+        }
 
 
 def batch_points(config: dict) -> list[Point]:

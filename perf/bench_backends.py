@@ -97,7 +97,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (about a minute)")
     parser.add_argument("--variants", action="store_true", help="also TF without XLA and PyTorch with autograd")
-    parser.add_argument("--root", type=Path, default=Path("."), help="working directory of the workflow (holds results/data)")
+    parser.add_argument(
+        "--root", type=Path, default=Path("."), help="working directory of the workflow (holds results/data)"
+    )
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=list(BATCH_SIZES))
     args = parser.parse_args()
 
@@ -146,7 +148,7 @@ def main() -> None:
             tensorflow_backend.JIT_COMPILE = True
             trainers["PyTorch autograd"] = pytorch_backend.Trainer(X, Y, zeros, B, LR, autograd=True)
         times: dict[str, list[float]] = {name: [] for name in trainers}
-        for name, trainer in trainers.items():  # warm-up (tracing, XLA compilation, caches)
+        for trainer in trainers.values():  # warm-up (tracing, XLA compilation, caches)
             trainer.epoch(orders[0])
         for r in range(repeats):
             for name, trainer in trainers.items():

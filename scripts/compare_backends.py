@@ -9,8 +9,10 @@ from mnist_sgd.train.consistency import compare_with_reference
 with output_to_log(snakemake.log[0]):
     i = snakemake.input
     run = {"history": i.history, "summary": i.summary, "weights": i.weights}
-    references = [{"history": h, "summary": s, "weights": w}
-                  for h, s, w in zip(i.ref_history, i.ref_summary, i.ref_weights, strict=True)]
+    references = [
+        {"history": h, "summary": s, "weights": w}
+        for h, s, w in zip(i.ref_history, i.ref_summary, i.ref_weights, strict=True)
+    ]
     result = compare_with_reference(run, references, snakemake.params.tolerances, snakemake.params.dtype)
     print(json.dumps(result, indent=2))
     write_json(result, snakemake.output[0])

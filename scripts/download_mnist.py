@@ -11,8 +11,9 @@ with output_to_log(snakemake.log[0]):
     print("mirrors, in order:", *mirrors, sep="\n  ")
     fetched = []
     for name, sha256 in MNIST_SHA256.items():
-        item = fetch_verified(name, snakemake.output[layout.mnist_input(name)], mirrors, sha256,
-                              timeout=p.timeout, retries=p.retries)
+        item = fetch_verified(
+            name, snakemake.output[layout.mnist_input(name)], mirrors, sha256, timeout=p.timeout, retries=p.retries
+        )
         print(f"{name}: {item.n_bytes} bytes from {item.source}, sha256 {item.sha256}")
         fetched.append(item.__dict__)
     write_json({"mirrors": mirrors, "files": fetched}, snakemake.output.sources)

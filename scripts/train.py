@@ -15,9 +15,18 @@ from mnist_sgd.train.run_files import write_run  # noqa: E402
 
 with output_to_log(snakemake.log[0]):
     w, p, out = snakemake.wildcards, snakemake.params, snakemake.output
-    choice = json.loads(Path(snakemake.input.lr_choice).read_text()) if "lr_choice" in snakemake.input.keys() else None
-    settings = RunSettings(backend=w.backend, batch_size=int(w.batch), lr=resolve_lr(w.lr, choice), seed=int(w.seed),
-                           epochs=p.epochs, dtype=p.dtype, bias=p.bias, divergence_factor=p.divergence_factor)
+    choice_file = snakemake.input.get("lr_choice")  # only for an lr of "chosen"
+    choice = json.loads(Path(choice_file).read_text()) if choice_file else None
+    settings = RunSettings(
+        backend=w.backend,
+        batch_size=int(w.batch),
+        lr=resolve_lr(w.lr, choice),
+        seed=int(w.seed),
+        epochs=p.epochs,
+        dtype=p.dtype,
+        bias=p.bias,
+        divergence_factor=p.divergence_factor,
+    )
     subset = np.load(snakemake.input.subset, allow_pickle=False)
     sets = load_eval_sets(arrays_of(snakemake.input), subset, settings.dtype)
     print(f"training {settings} on {len(subset)} images")

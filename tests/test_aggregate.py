@@ -18,21 +18,46 @@ HISTORY = (
 
 def write_run(root, backend, b, n, lr_path, lr, *, status="ok", loss=0.25, seconds=1.5, bench_s=3.25) -> RunFiles:
     """A run's summary, history and benchmark file, where the workflow writes them."""
-    files = RunFiles(*(root / paths.run_file(name, backend, b, n, lr_path, 0) for name in ("summary.json", "history.csv")),
-                     root / paths.benchmark("train", paths.run_key(backend, b, n, lr_path, 0)))
+    files = RunFiles(
+        *(root / paths.run_file(name, backend, b, n, lr_path, 0) for name in ("summary.json", "history.csv")),
+        root / paths.benchmark("train", paths.run_key(backend, b, n, lr_path, 0)),
+    )
     files.summary.parent.mkdir(parents=True)
     diverged = status == "diverged"
     files.history.write_text(HISTORY.format(u1=n // b, l1="nan" if diverged else loss, t1=seconds))
-    files.summary.write_text(json.dumps({
-        "backend": backend, "batch_size": b, "lr": lr, "lr_path": lr_path, "seed": 0, "epochs": 1, "dtype": "float32",
-        "bias": False, "divergence_factor": 100.0, "n_train": n, "status": status,
-        "diverged_epoch": 1 if diverged else None, "epochs_run": 1, "updates": n // b,
-        "final_train_loss": "nan" if diverged else loss, "final_train_accuracy": 0.8, "final_val_loss": 0.3,
-        "final_val_accuracy": 0.79, "final_test_loss": 0.31, "final_test_accuracy": 0.78,
-        "train_seconds": seconds, "eval_seconds": 0.02}))
+    files.summary.write_text(
+        json.dumps(
+            {
+                "backend": backend,
+                "batch_size": b,
+                "lr": lr,
+                "lr_path": lr_path,
+                "seed": 0,
+                "epochs": 1,
+                "dtype": "float32",
+                "bias": False,
+                "divergence_factor": 100.0,
+                "n_train": n,
+                "status": status,
+                "diverged_epoch": 1 if diverged else None,
+                "epochs_run": 1,
+                "updates": n // b,
+                "final_train_loss": "nan" if diverged else loss,
+                "final_train_accuracy": 0.8,
+                "final_val_loss": 0.3,
+                "final_val_accuracy": 0.79,
+                "final_test_loss": 0.31,
+                "final_test_accuracy": 0.78,
+                "train_seconds": seconds,
+                "eval_seconds": 0.02,
+            }
+        )
+    )
     files.benchmark.parent.mkdir(parents=True)
-    files.benchmark.write_text("s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
-                     f"{bench_s}\t0:00:03\t355.33\t496.60\t329.86\t337.18\t0.00\t0.04\t27.31\t1.20\n")
+    files.benchmark.write_text(
+        "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+        f"{bench_s}\t0:00:03\t355.33\t496.60\t329.86\t337.18\t0.00\t0.04\t27.31\t1.20\n"
+    )
     return files
 
 
@@ -45,27 +70,77 @@ def tables(tmp_path):
     ]
     floor = tmp_path / paths.floor(1000, 0)
     floor.parent.mkdir(parents=True)
-    floor.write_text(json.dumps({"n": 1000, "rank": 600, "bias": False, "train_loss": 0.2, "train_accuracy": 0.9,
-                                 "val_loss": 1.0, "val_accuracy": 0.7, "test_loss": 1.1, "test_accuracy": 0.69,
-                                 "floor_loss": 0.2, "n_train": 1000, "seed": 0}))
+    floor.write_text(
+        json.dumps(
+            {
+                "n": 1000,
+                "rank": 600,
+                "bias": False,
+                "train_loss": 0.2,
+                "train_accuracy": 0.9,
+                "val_loss": 1.0,
+                "val_accuracy": 0.7,
+                "test_loss": 1.1,
+                "test_accuracy": 0.69,
+                "floor_loss": 0.2,
+                "n_train": 1000,
+                "seed": 0,
+            }
+        )
+    )
     choice = tmp_path / paths.lr_choice("numpy", 100, 1000)
     choice.parent.mkdir(parents=True)
-    choice.write_text(json.dumps({"backend": "numpy", "batch_size": 100, "n_train": 1000, "chosen_lr": 0.01,
-                                  "all_diverged": False, "candidates": [
-                                      {"lr": 0.01, "seeds": [0], "diverged": False, "mean_val_accuracy": 0.79,
-                                       "mean_val_loss": 0.3, "chosen": True},
-                                      {"lr": 0.5, "seeds": [0], "diverged": True, "chosen": False}]}))
+    choice.write_text(
+        json.dumps(
+            {
+                "backend": "numpy",
+                "batch_size": 100,
+                "n_train": 1000,
+                "chosen_lr": 0.01,
+                "all_diverged": False,
+                "candidates": [
+                    {
+                        "lr": 0.01,
+                        "seeds": [0],
+                        "diverged": False,
+                        "mean_val_accuracy": 0.79,
+                        "mean_val_loss": 0.3,
+                        "chosen": True,
+                    },
+                    {"lr": 0.5, "seeds": [0], "diverged": True, "chosen": False},
+                ],
+            }
+        )
+    )
     cons = tmp_path / paths.consistency("tensorflow", 100, 1000, "chosen", 0)
     cons.parent.mkdir(parents=True)
-    cons.write_text(json.dumps({"backend": "tensorflow", "reference": "numpy", "batch_size": 100, "n_train": 1000,
-                                "lr": 0.01, "lr_path": "chosen", "seed": 0, "dtype": "float32", "epochs_compared": 2,
-                                "max_abs_train_loss_diff": 1e-7, "max_rel_train_loss_diff": 4e-7,
-                                "rel_train_loss_diff_per_epoch": [0.0, 4e-7], "final_rel_train_loss_diff": 4e-7,
-                                "max_abs_train_accuracy_diff": 0.0, "max_abs_val_accuracy_diff": 0.0,
-                                "max_abs_test_accuracy_diff": 0.0001, "max_abs_weight_diff": 2e-6,
-                                "max_rel_weight_diff": 1e-5, "tolerances": {"loss_rtol": 1e-3, "weights_atol": 1e-3,
-                                                                            "accuracy_atol": 2e-3},
-                                "verdict": "pass", "reasons": []}))
+    cons.write_text(
+        json.dumps(
+            {
+                "backend": "tensorflow",
+                "reference": "numpy",
+                "batch_size": 100,
+                "n_train": 1000,
+                "lr": 0.01,
+                "lr_path": "chosen",
+                "seed": 0,
+                "dtype": "float32",
+                "epochs_compared": 2,
+                "max_abs_train_loss_diff": 1e-7,
+                "max_rel_train_loss_diff": 4e-7,
+                "rel_train_loss_diff_per_epoch": [0.0, 4e-7],
+                "final_rel_train_loss_diff": 4e-7,
+                "max_abs_train_accuracy_diff": 0.0,
+                "max_abs_val_accuracy_diff": 0.0,
+                "max_abs_test_accuracy_diff": 0.0001,
+                "max_abs_weight_diff": 2e-6,
+                "max_rel_weight_diff": 1e-5,
+                "tolerances": {"loss_rtol": 1e-3, "weights_atol": 1e-3, "accuracy_atol": 2e-3},
+                "verdict": "pass",
+                "reasons": [],
+            }
+        )
+    )
     out = {name: tmp_path / paths.table(name) for name in paths.TABLES}
     write_tables(out, runs, [floor], [choice], [cons])
     return read_tables(out)

@@ -26,8 +26,20 @@ LOCK_MESSAGE = "Directory cannot be locked"  # snakemake.exceptions.LockExceptio
 def command(workdir, cores):
     """The snakemake command line for SMALL in ``workdir`` (the config file written there)."""
     (workdir / "config.yaml").write_text(yaml.safe_dump(SMALL))
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO_ROOT / "Snakefile"), "--directory",
-            str(workdir), *TARGETS, "--cores", str(cores), "--configfile", str(workdir / "config.yaml")]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO_ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *TARGETS,
+        "--cores",
+        str(cores),
+        "--configfile",
+        str(workdir / "config.yaml"),
+    ]
 
 
 def environment():
@@ -78,16 +90,20 @@ def wait_for(condition, process, timeout):
 
 
 def test_second_run_on_the_same_folder_is_refused_and_changes_nothing(clean_runs, tmp_path):
-    first_log = open(tmp_path / "first.out", "w+")
-    first = subprocess.Popen(command(tmp_path, 1), env=environment(), stdout=first_log, stderr=subprocess.STDOUT,
-                             start_new_session=True)
+    first_log = open(tmp_path / "first.out", "w+")  # noqa: SIM115 (the child process writes it)
+    first = subprocess.Popen(
+        command(tmp_path, 1), env=environment(), stdout=first_log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         locks = tmp_path / ".snakemake" / "locks"
         # start the second run once the first holds its locks and trains: the data are built by then, and a
         # train job's outputs appear only at its end (existing outputs still marked incomplete would make
         # Snakemake report incomplete files, which it checks before the lock)
-        assert wait_for(lambda: locks.is_dir() and any(locks.iterdir()) and (tmp_path / "logs" / "train").is_dir(),
-                        first, timeout=120), "first run did not start training"
+        assert wait_for(
+            lambda: locks.is_dir() and any(locks.iterdir()) and (tmp_path / "logs" / "train").is_dir(),
+            first,
+            timeout=120,
+        ), "first run did not start training"
         lock_files = sorted(p.name for p in locks.iterdir())
         started = time.monotonic()
         second = subprocess.run(command(tmp_path, 1), env=environment(), capture_output=True, text=True, timeout=120)
@@ -104,7 +120,9 @@ def test_second_run_on_the_same_folder_is_refused_and_changes_nothing(clean_runs
 
         refused = time.monotonic()
         first.wait(timeout=300)
-        print(f"second run refused after {refused - started:.1f} s; the first ran {time.monotonic() - refused:.1f} s more")
+        print(
+            f"second run refused after {refused - started:.1f} s; the first ran {time.monotonic() - refused:.1f} s more"
+        )
         first_log.seek(0)
         assert first.returncode == 0, first_log.read()[-3000:]
     finally:

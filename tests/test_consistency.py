@@ -11,8 +11,10 @@ TOL = {"loss_rtol": 1e-8, "weights_atol": 1e-8, "accuracy_atol": 1e-4}
 
 def history(losses, accuracies=None):
     accuracies = accuracies or [0.1 + 0.1 * i for i in range(len(losses))]
-    return [{"epoch": i, "train_loss": l, "train_accuracy": a, "val_accuracy": a, "test_accuracy": a}
-            for i, (l, a) in enumerate(zip(losses, accuracies))]
+    return [
+        {"epoch": i, "train_loss": loss, "train_accuracy": a, "val_accuracy": a, "test_accuracy": a}
+        for i, (loss, a) in enumerate(zip(losses, accuracies))
+    ]
 
 
 W = {"W": np.arange(20.0).reshape(10, 2)}

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -37,29 +38,63 @@ def runs_table(points: list[dict]) -> pd.DataFrame:
     for p in points:
         base = {"backend": "numpy", "batch_size": p["B"], "n_train": p.get("N", 50000), "seed": 0}
         if p.get("lr") is not None:
-            rows.append(base | {"lr": p["lr"], "chosen": True, "diverged": False, "train_seconds": p["t"], "job_seconds": p["t"] + 1,
-                                "updates": p.get("updates", p.get("N", 50000) // p["B"]),
-                                "final_train_loss": p.get("loss", 0.21), "floor_loss": p.get("floor", 0.197),
-                                "final_train_accuracy": p.get("train_acc", p["acc"] + 0.01),
-                                "final_val_accuracy": p["acc"], "final_test_accuracy": p["acc"]})
+            rows.append(
+                base
+                | {
+                    "lr": p["lr"],
+                    "chosen": True,
+                    "diverged": False,
+                    "train_seconds": p["t"],
+                    "job_seconds": p["t"] + 1,
+                    "updates": p.get("updates", p.get("N", 50000) // p["B"]),
+                    "final_train_loss": p.get("loss", 0.21),
+                    "floor_loss": p.get("floor", 0.197),
+                    "final_train_accuracy": p.get("train_acc", p["acc"] + 0.01),
+                    "final_val_accuracy": p["acc"],
+                    "final_test_accuracy": p["acc"],
+                }
+            )
         for lr in p.get("diverged", []):
-            rows.append(base | {"lr": lr, "chosen": False, "diverged": True, "train_seconds": 0.1, "job_seconds": 1.1, "updates": 1,
-                                "final_train_loss": float("nan"), "floor_loss": p.get("floor", 0.197),
-                                "final_train_accuracy": 0.1, "final_val_accuracy": 0.1, "final_test_accuracy": 0.1})
+            rows.append(
+                base
+                | {
+                    "lr": lr,
+                    "chosen": False,
+                    "diverged": True,
+                    "train_seconds": 0.1,
+                    "job_seconds": 1.1,
+                    "updates": 1,
+                    "final_train_loss": float("nan"),
+                    "floor_loss": p.get("floor", 0.197),
+                    "final_train_accuracy": 0.1,
+                    "final_val_accuracy": 0.1,
+                    "final_test_accuracy": 0.1,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def test_batch_comment_says_larger_batches_were_not_faster_when_they_were_not():
-    runs = runs_table([{"B": 1, "lr": 0.003, "t": 2.0, "acc": 0.85}, {"B": 10, "lr": 0.003, "t": 3.0, "acc": 0.86},
-                       {"B": 1000, "lr": 0.03, "t": 6.0, "acc": 0.86}])
+    runs = runs_table(
+        [
+            {"B": 1, "lr": 0.003, "t": 2.0, "acc": 0.85},
+            {"B": 10, "lr": 0.003, "t": 3.0, "acc": 0.86},
+            {"B": 1000, "lr": 0.03, "t": 6.0, "acc": 0.86},
+        ]
+    )
     text = " ".join(batch_size_comment(runs, [1, 10, 1000], 50000, epochs=5))
     assert "Larger batches were not faster here: B = 1000 took 3.0× as long as B = 1." in text
     assert "faster than the smallest" not in text
 
 
 def test_batch_comment_reports_the_speed_up_and_a_non_monotone_time():
-    runs = runs_table([{"B": 1, "lr": 0.003, "t": 8.0, "acc": 0.83}, {"B": 100, "lr": 0.003, "t": 0.5, "acc": 0.86},
-                       {"B": 1000, "lr": 0.03, "t": 1.0, "acc": 0.859}])
+    runs = runs_table(
+        [
+            {"B": 1, "lr": 0.003, "t": 8.0, "acc": 0.83},
+            {"B": 100, "lr": 0.003, "t": 0.5, "acc": 0.86},
+            {"B": 1000, "lr": 0.03, "t": 1.0, "acc": 0.859},
+        ]
+    )
     text = " ".join(batch_size_comment(runs, [1, 100, 1000], 50000, epochs=5))
     assert "The largest batch (B = 1000) trained 8.0× faster than the smallest (B = 1)." in text
     assert "Time did not fall steadily with B: the fastest was B = 100" in text
@@ -68,9 +103,13 @@ def test_batch_comment_reports_the_speed_up_and_a_non_monotone_time():
 
 
 def test_batch_comment_when_accuracy_falls_with_b_and_more_updates_do_not_help():
-    runs = runs_table([{"B": 1, "lr": 0.003, "t": 3.0, "acc": 0.88, "loss": 0.30},
-                       {"B": 10, "lr": 0.003, "t": 2.0, "acc": 0.86, "loss": 0.20},
-                       {"B": 100, "lr": 0.003, "t": 1.0, "acc": 0.84, "loss": 0.25}])
+    runs = runs_table(
+        [
+            {"B": 1, "lr": 0.003, "t": 3.0, "acc": 0.88, "loss": 0.30},
+            {"B": 10, "lr": 0.003, "t": 2.0, "acc": 0.86, "loss": 0.20},
+            {"B": 100, "lr": 0.003, "t": 1.0, "acc": 0.84, "loss": 0.25},
+        ]
+    )
     text = " ".join(batch_size_comment(runs, [1, 10, 100], 50000, epochs=5))
     assert "Accuracy fell with every increase of B." in text
     assert "More updates did not mean a lower loss: B = 1 made the most updates but B = 10 ended closest to L*." in text
@@ -78,9 +117,13 @@ def test_batch_comment_when_accuracy_falls_with_b_and_more_updates_do_not_help()
 
 
 def test_batch_comment_flags_a_choice_on_the_edge_of_the_lr_grid():
-    runs = runs_table([{"B": 1, "lr": 0.001, "t": 8.0, "acc": 0.85, "diverged": [0.01]},
-                       {"B": 10, "lr": 0.001, "t": 3.0, "acc": 0.86, "diverged": [0.01]},
-                       {"B": 100, "lr": 0.01, "t": 1.0, "acc": 0.86}])
+    runs = runs_table(
+        [
+            {"B": 1, "lr": 0.001, "t": 8.0, "acc": 0.85, "diverged": [0.01]},
+            {"B": 10, "lr": 0.001, "t": 3.0, "acc": 0.86, "diverged": [0.01]},
+            {"B": 100, "lr": 0.01, "t": 1.0, "acc": 0.86},
+        ]
+    )
     runs = pd.concat([runs, runs_table([{"B": 100, "lr": 0.001, "t": 1.0, "acc": 0.80}]).assign(chosen=False)])
     text = " ".join(batch_size_comment(runs, [1, 10, 100], 50000, epochs=5))
     assert "At B = 1 and 10 the chosen lr is the smallest one tried" in text
@@ -91,8 +134,12 @@ def test_batch_comment_flags_a_choice_on_the_edge_of_the_lr_grid():
 
 
 def test_batch_comment_when_every_lr_diverged_at_one_b():
-    runs = runs_table([{"B": 1, "lr": None, "diverged": [0.03, 0.5]},
-                       {"B": 100, "lr": 0.03, "t": 0.7, "acc": 0.86, "diverged": [0.5]}])
+    runs = runs_table(
+        [
+            {"B": 1, "lr": None, "diverged": [0.03, 0.5]},
+            {"B": 100, "lr": 0.03, "t": 0.7, "acc": 0.86, "diverged": [0.5]},
+        ]
+    )
     text = " ".join(batch_size_comment(runs, [1, 100], 50000, epochs=3))
     assert "At B = 1 every learning rate tried (0.03 and 0.5) diverged" in text
     assert "Only B = 100 trained stably" in text
@@ -101,18 +148,27 @@ def test_batch_comment_when_every_lr_diverged_at_one_b():
 
 
 def floors_table(rows):
-    return pd.DataFrame([{"n_train": n, "seed": 0, "floor_loss": fl, "train_accuracy": tr, "test_accuracy": te}
-                         for n, fl, tr, te in rows])
+    return pd.DataFrame(
+        [
+            {"n_train": n, "seed": 0, "floor_loss": fl, "train_accuracy": tr, "test_accuracy": te}
+            for n, fl, tr, te in rows
+        ]
+    )
 
 
 def test_subset_comment_says_accuracy_did_not_increase_with_n_when_it_did_not():
-    runs = runs_table([{"B": 100, "N": 100, "lr": 0.03, "t": 0.01, "acc": 0.70},
-                       {"B": 100, "N": 1000, "lr": 0.03, "t": 0.1, "acc": 0.65},
-                       {"B": 100, "N": 10000, "lr": 0.03, "t": 1.0, "acc": 0.68}])
+    runs = runs_table(
+        [
+            {"B": 100, "N": 100, "lr": 0.03, "t": 0.01, "acc": 0.70},
+            {"B": 100, "N": 1000, "lr": 0.03, "t": 0.1, "acc": 0.65},
+            {"B": 100, "N": 10000, "lr": 0.03, "t": 1.0, "acc": 0.68},
+        ]
+    )
     floors = floors_table([(100, 0.0, 1.0, 0.6), (1000, 0.05, 0.99, 0.7), (10000, 0.18, 0.87, 0.84)])
     text = " ".join(subset_size_comment(runs, floors, [100, 1000, 10000], 100, epochs=5))
-    assert ("It did not increase with every step in N′: from N′ = 100 to 1000 it went from "
-            "70.00\u00a0% to 65.00\u00a0%.") in text
+    assert (
+        "It did not increase with every step in N′: from N′ = 100 to 1000 it went from 70.00\u00a0% to 65.00\u00a0%."
+    ) in text
     assert "The most accurate was N′ = 100, not the largest subset." in text
     assert "rose" not in text
     assert "For N′ = 100 the least-squares solution fits the training subset exactly (L* = 0)" in text
@@ -121,8 +177,12 @@ def test_subset_comment_says_accuracy_did_not_increase_with_n_when_it_did_not():
 
 
 def test_subset_comment_when_accuracy_rises():
-    runs = runs_table([{"B": 100, "N": 100, "lr": 0.03, "t": 0.01, "acc": 0.50, "train_acc": 0.74},
-                       {"B": 100, "N": 10000, "lr": 0.03, "t": 1.0, "acc": 0.85, "train_acc": 0.855}])
+    runs = runs_table(
+        [
+            {"B": 100, "N": 100, "lr": 0.03, "t": 0.01, "acc": 0.50, "train_acc": 0.74},
+            {"B": 100, "N": 10000, "lr": 0.03, "t": 1.0, "acc": 0.85, "train_acc": 0.855},
+        ]
+    )
     floors = floors_table([(100, 0.0, 1.0, 0.57), (10000, 0.18, 0.87, 0.84)])
     text = " ".join(subset_size_comment(runs, floors, [100, 10000], 100, epochs=5))
     assert "It rose with every increase of N′, by 35.00\u00a0pp from N′ = 100 to N′ = 10000." in text
@@ -130,9 +190,11 @@ def test_subset_comment_when_accuracy_rises():
 
 
 def test_inline_svg_prefixes_ids_and_drops_the_prolog():
-    svg = ('<?xml version="1.0"?>\n<!DOCTYPE svg>\n<svg xmlns="http://www.w3.org/2000/svg" '
-           'xmlns:xlink="http://www.w3.org/1999/xlink"><metadata><rdf:RDF/></metadata>'
-           '<defs><path id="m1"/></defs><use xlink:href="#m1"/><g clip-path="url(#p2)"/></svg>')
+    svg = (
+        '<?xml version="1.0"?>\n<!DOCTYPE svg>\n<svg xmlns="http://www.w3.org/2000/svg" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink"><metadata><rdf:RDF/></metadata>'
+        '<defs><path id="m1"/></defs><use xlink:href="#m1"/><g clip-path="url(#p2)"/></svg>'
+    )
     out = str(inline_svg(svg, "fig-a"))
     assert out.startswith("<svg ")
     assert 'id="fig-a-m1"' in out and 'xlink:href="#fig-a-m1"' in out and "url(#fig-a-p2)" in out
@@ -144,21 +206,30 @@ def test_inline_svg_prefixes_ids_and_drops_the_prolog():
 TINY = {
     "data": {"n_train": 500, "n_val": 10000},
     "training": {"epochs": 3, "seeds": [0]},
-    "grid": {"batch_sizes": [1, 100], "subset_sizes": [100, 500], "subset_batch_size": 100,
-             "learning_rates": [0.03, 0.05]},
+    "grid": {
+        "batch_sizes": [1, 100],
+        "subset_sizes": [100, 500],
+        "subset_batch_size": 100,
+        "learning_rates": [0.03, 0.05],
+    },
     "frameworks": {"backends": []},
 }
 REPORT = [layout.report("html"), layout.report("pdf")]
 #: Remote resource references: src/href attributes and CSS url() / @import pointing at http(s) or //.
-REMOTE = re.compile(r"""(?:\b(?:src|href|xlink:href|srcset)\s*=\s*["']?\s*(?:https?:)?//)|(?:url\(\s*["']?\s*(?:https?:)?//)"""
-                    r"""|(?:@import)""", re.I)
+REMOTE = re.compile(
+    r"""(?:\b(?:src|href|xlink:href|srcset)\s*=\s*["']?\s*(?:https?:)?//)|(?:url\(\s*["']?\s*(?:https?:)?//)"""
+    r"""|(?:@import)""",
+    re.I,
+)
 
 
 def snakefile(repo_root):
     path = os.environ.get("MNIST_SGD_SNAKEFILE") or str(repo_root / "Snakefile")
-    if "report.smk" not in open(path).read():
-        pytest.fail(f"{path} does not include workflow/rules/report.smk: add "
-                    '`include: "workflow/rules/report.smk"` and the report targets to rule all')
+    if "report.smk" not in Path(path).read_text():
+        pytest.fail(
+            f"{path} does not include workflow/rules/report.smk: add "
+            '`include: "workflow/rules/report.smk"` and the report targets to rule all'
+        )
     return path
 
 
@@ -176,13 +247,25 @@ def tiny_report(repo_root, tmp_path_factory):
             pytest.fail(f"{tool} missing: apt-get install -y poppler-utils")
     work = tmp_path_factory.mktemp("report")
     (work / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", snakefile(repo_root), "--directory", str(work),
-           "--configfile", str(work / "tiny.yaml"), "--cores", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        snakefile(repo_root),
+        "--directory",
+        str(work),
+        "--configfile",
+        str(work / "tiny.yaml"),
+        "--cores",
+        "2",
+    ]
     env = os.environ | {"MNIST_MIRROR": mirror}
     result = subprocess.run([*cmd, *REPORT], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    report = subprocess.run([*cmd, "--report", layout.snakemake_report()], env=env, capture_output=True,
-                            text=True, timeout=300)
+    report = subprocess.run(
+        [*cmd, "--report", layout.snakemake_report()], env=env, capture_output=True, text=True, timeout=300
+    )
     assert report.returncode == 0, report.stderr[-3000:]
     pdf = str(work / REPORT[1])
     return {
@@ -224,7 +307,10 @@ def test_pdf_shows_the_chosen_lr_and_accuracies_of_the_aggregated_table(tiny_rep
     for acc in (chosen.final_train_accuracy, chosen.final_val_accuracy, chosen.final_test_accuracy):
         assert normalise(fmt_acc(acc)) in line
     # and the same numbers in the training-set-size comment
-    assert f"Test accuracy at B = 100: {normalise(fmt_acc(float(runs[(runs.batch_size == 100) & (runs.n_train == 100) & runs.chosen].final_test_accuracy.iloc[0])))}" in tiny_report["text"]
+    assert (
+        f"Test accuracy at B = 100: {normalise(fmt_acc(float(runs[(runs.batch_size == 100) & (runs.n_train == 100) & runs.chosen].final_test_accuracy.iloc[0])))}"
+        in tiny_report["text"]
+    )
 
 
 def test_report_says_every_lr_diverged_at_b1(tiny_report):
@@ -242,7 +328,7 @@ def test_html_is_self_contained_with_every_figure(tiny_report, repo_root):
     html = tiny_report["html"]
     assert not REMOTE.search(html), REMOTE.search(html)
     assert "<link" not in html and "<script" not in html
-    config = yaml.safe_load(open(repo_root / "config.yaml")) | {}
+    config = yaml.safe_load((repo_root / "config.yaml").read_text()) | {}
     from mnist_sgd.config import validate_config
 
     for key, value in TINY.items():

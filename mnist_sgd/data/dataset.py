@@ -72,8 +72,13 @@ def check_published_facts(train_labels: np.ndarray, test_labels: np.ndarray, tra
     return {"pixel_mean": mean, "pixel_std": std}
 
 
-def build_arrays(idx_files: dict[str, str | Path], arrays: dict[tuple[str, str], str | Path],
-                 manifest_path: str | Path, n_train: int = 50_000, n_val: int = 10_000) -> dict:
+def build_arrays(
+    idx_files: dict[str, str | Path],
+    arrays: dict[tuple[str, str], str | Path],
+    manifest_path: str | Path,
+    n_train: int = 50_000,
+    n_val: int = 10_000,
+) -> dict:
     """Parse the four MNIST IDX files into the cached arrays and their manifest.
 
     Args:
@@ -103,8 +108,11 @@ def build_arrays(idx_files: dict[str, str | Path], arrays: dict[tuple[str, str],
         manifest["source_sha256"][name] = hashlib.sha256(idx[name].read_bytes()).hexdigest()
     for split, (images, labels) in splits.items():
         manifest["splits"][split] = {
-            kind: {"shape": list(a.shape), "dtype": str(a.dtype),
-                   "sha256": write_npy(np.ascontiguousarray(a), arrays[(split, kind)])}
+            kind: {
+                "shape": list(a.shape),
+                "dtype": str(a.dtype),
+                "sha256": write_npy(np.ascontiguousarray(a), arrays[(split, kind)]),
+            }
             for kind, a in (("images", images), ("labels", labels))
         }
         manifest["splits"][split]["label_counts"] = label_counts(labels)

@@ -40,22 +40,27 @@ def _time_sentences(ok: list[PointResult], epochs: int) -> list[str]:
     out = [f"Training time for {epochs} epochs (updates only, evaluation excluded): {times}."]
     ratio = small.train_seconds / large.train_seconds
     if ratio >= 1.1:
-        out.append(f"The largest batch (B = {large.batch_size}) trained {fmt_factor(ratio)} faster than the "
-                   f"smallest (B = {small.batch_size}).")
+        out.append(
+            f"The largest batch (B = {large.batch_size}) trained {fmt_factor(ratio)} faster than the "
+            f"smallest (B = {small.batch_size})."
+        )
     elif ratio <= 1 / 1.1:
-        out.append(f"Larger batches were not faster here: B = {large.batch_size} took "
-                   f"{fmt_factor(1 / ratio)} as long as B = {small.batch_size}.")
+        out.append(
+            f"Larger batches were not faster here: B = {large.batch_size} took "
+            f"{fmt_factor(1 / ratio)} as long as B = {small.batch_size}."
+        )
     else:
-        out.append(f"B = {small.batch_size} and B = {large.batch_size} took about the same time "
-                   f"(ratio {ratio:.2f}).")
+        out.append(f"B = {small.batch_size} and B = {large.batch_size} took about the same time (ratio {ratio:.2f}).")
     seconds = [r.train_seconds for r in by_b]
     if len(by_b) > 2:
         if all(a > b for a, b in zip(seconds, seconds[1:])):
             out.append("Time fell at every step up in B.")
         elif fastest.batch_size != large.batch_size:
-            out.append(f"Time did not fall steadily with B: the fastest was B = {fastest.batch_size} "
-                       f"({fmt_seconds(fastest.train_seconds)}), and B = {large.batch_size} took "
-                       f"{fmt_seconds(large.train_seconds)}.")
+            out.append(
+                f"Time did not fall steadily with B: the fastest was B = {fastest.batch_size} "
+                f"({fmt_seconds(fastest.train_seconds)}), and B = {large.batch_size} took "
+                f"{fmt_seconds(large.train_seconds)}."
+            )
     if slowest.batch_size not in (small.batch_size, large.batch_size):
         out.append(f"The slowest was B = {slowest.batch_size}.")
     # per-update cost: what a bigger batch buys
@@ -63,11 +68,16 @@ def _time_sentences(ok: list[PointResult], epochs: int) -> list[str]:
     if small.batch_size in cost and large.batch_size in cost and large.batch_size > small.batch_size:
         grow = cost[large.batch_size] / cost[small.batch_size]
         factor = large.batch_size / small.batch_size
-        out.append(f"Per update, B = {large.batch_size} cost {fmt_duration(cost[large.batch_size])} against "
-                   f"{fmt_duration(cost[small.batch_size])} at B = {small.batch_size}: "
-                   f"{grow:.3g} times the cost for {factor:g} times the examples"
-                   + (", so an epoch (fewer, larger updates) is cheaper with the larger batch."
-                      if grow < factor else ", so the larger batch did not make an epoch cheaper."))
+        out.append(
+            f"Per update, B = {large.batch_size} cost {fmt_duration(cost[large.batch_size])} against "
+            f"{fmt_duration(cost[small.batch_size])} at B = {small.batch_size}: "
+            f"{grow:.3g} times the cost for {factor:g} times the examples"
+            + (
+                ", so an epoch (fewer, larger updates) is cheaper with the larger batch."
+                if grow < factor
+                else ", so the larger batch did not make an epoch cheaper."
+            )
+        )
     return out
 
 
@@ -83,8 +93,9 @@ def _accuracy_sentences(ok: list[PointResult]) -> list[str]:
     if spread < 0.005:
         out.append(f"Batch size barely changed accuracy: all within {fmt_pp(spread)}.")
     else:
-        out.append(f"B = {best.batch_size} was the most accurate and B = {worst.batch_size} the least, "
-                   f"{fmt_pp(spread)} apart.")
+        out.append(
+            f"B = {best.batch_size} was the most accurate and B = {worst.batch_size} the least, {fmt_pp(spread)} apart."
+        )
         accs_in_order = [r.test_accuracy for r in by_b]
         if all(a < b for a, b in zip(accs_in_order, accs_in_order[1:])):
             out.append("Accuracy rose with every increase of B.")
@@ -105,8 +116,10 @@ def _floor_sentences(ok: list[PointResult], epochs: int) -> list[str]:
     closest = min(by_b, key=lambda r: r.gap)
     most_updates = max(by_b, key=lambda r: r.updates)
     if closest.batch_size != most_updates.batch_size:
-        out.append(f"More updates did not mean a lower loss: B = {most_updates.batch_size} made the most updates "
-                   f"but B = {closest.batch_size} ended closest to L*.")
+        out.append(
+            f"More updates did not mean a lower loss: B = {most_updates.batch_size} made the most updates "
+            f"but B = {closest.batch_size} ended closest to L*."
+        )
     else:
         out.append(f"B = {closest.batch_size}, which made the most updates, ended closest to L*.")
     if all(r.gap <= 0.01 * r.floor_loss for r in by_b):
@@ -138,19 +151,28 @@ def _lr_sentences(runs: pd.DataFrame, points: list[tuple[int, int]]) -> list[str
         b = next(b for b in batches if chosen[b] is not None)
         out.append(f"At B = {b}, the only batch size with a stable learning rate, {fmt_lr(chosen[b])} was chosen.")
     elif len(picked) == 1:
-        out.append(f"The same learning rate, {fmt_lr(picked.pop())}, won on validation accuracy at every B "
-                   "that had a stable one.")
+        out.append(
+            f"The same learning rate, {fmt_lr(picked.pop())}, won on validation accuracy at every B "
+            "that had a stable one."
+        )
     elif picked:
-        out.append("The chosen learning rate depends on B: "
-                   + ", ".join(f"{fmt_lr(chosen[b])} at B = {b}" for b in batches if chosen[b] is not None) + ".")
+        out.append(
+            "The chosen learning rate depends on B: "
+            + ", ".join(f"{fmt_lr(chosen[b])} at B = {b}" for b in batches if chosen[b] is not None)
+            + "."
+        )
         ok = [(b, chosen[b]) for b in batches if chosen[b] is not None]
         smallest_b_lr, largest_b_lr = ok[0][1], ok[-1][1]
         if smallest_b_lr < largest_b_lr:
-            out.append(f"It had to shrink for small batches ({fmt_lr(largest_b_lr)} at B = {ok[-1][0]}, "
-                       f"{fmt_lr(smallest_b_lr)} at B = {ok[0][0]}).")
+            out.append(
+                f"It had to shrink for small batches ({fmt_lr(largest_b_lr)} at B = {ok[-1][0]}, "
+                f"{fmt_lr(smallest_b_lr)} at B = {ok[0][0]})."
+            )
         elif smallest_b_lr > largest_b_lr:
-            out.append(f"Unusually, the smallest batch took the larger lr ({fmt_lr(smallest_b_lr)} at B = {ok[0][0]}, "
-                       f"{fmt_lr(largest_b_lr)} at B = {ok[-1][0]}).")
+            out.append(
+                f"Unusually, the smallest batch took the larger lr ({fmt_lr(smallest_b_lr)} at B = {ok[0][0]}, "
+                f"{fmt_lr(largest_b_lr)} at B = {ok[-1][0]})."
+            )
     out += _grid_edge_sentences(runs, points, chosen)
     return out
 
@@ -161,8 +183,10 @@ def _grid_edge_sentences(runs: pd.DataFrame, points: list[tuple[int, int]], chos
     high = [b for b, n in points if chosen[b] is not None and chosen[b] == max(tried_lrs(runs, b, n))]
     out = []
     if low:
-        out.append(f"At B = {join_words(low)} the chosen lr is the smallest one tried: a smaller lr was not tried "
-                   "and might do better (extend grid.learning_rates downwards to find out).")
+        out.append(
+            f"At B = {join_words(low)} the chosen lr is the smallest one tried: a smaller lr was not tried "
+            "and might do better (extend grid.learning_rates downwards to find out)."
+        )
     if high:
         out.append(f"At B = {join_words(high)} the chosen lr is the largest one tried: a larger lr might do better.")
     return out
@@ -176,18 +200,23 @@ def batch_size_comment(runs: pd.DataFrame, batch_sizes: list[int], n_train: int,
     paragraphs = []
     failed = [r.batch_size for r in results if not r.ok]
     if failed:
-        paragraphs.append(" ".join(
-            f"At B = {b} every learning rate tried ({join_words([fmt_lr(x) for x in tried_lrs(runs, b, n_train)])}) "
-            "diverged, so it has no training time, curve or accuracy; a smaller lr would be needed."
-            for b in failed))
+        paragraphs.append(
+            " ".join(
+                f"At B = {b} every learning rate tried ({join_words([fmt_lr(x) for x in tried_lrs(runs, b, n_train)])}) "
+                "diverged, so it has no training time, curve or accuracy; a smaller lr would be needed."
+                for b in failed
+            )
+        )
     if not ok:
         paragraphs.append("No batch size trained stably with these learning rates, so there is nothing to compare.")
         return paragraphs
     if len(ok) > 1:
         paragraphs.append(" ".join(_time_sentences(ok, epochs)))
     else:
-        paragraphs.append(f"Only B = {ok[0].batch_size} trained stably ({fmt_seconds(ok[0].train_seconds)} "
-                          f"for {epochs} epochs), so there is no time to compare it with.")
+        paragraphs.append(
+            f"Only B = {ok[0].batch_size} trained stably ({fmt_seconds(ok[0].train_seconds)} "
+            f"for {epochs} epochs), so there is no time to compare it with."
+        )
     paragraphs.append(" ".join(_accuracy_sentences(ok) + _floor_sentences(ok, epochs)))
     lr_text = _lr_sentences(runs, [(b, n_train) for b in batch_sizes])
     if lr_text:
@@ -198,8 +227,14 @@ def batch_size_comment(runs: pd.DataFrame, batch_sizes: list[int], n_train: int,
 # ---- question 5: training-set size -------------------------------------------------
 
 
-def subset_size_comment(runs: pd.DataFrame, floors: pd.DataFrame, subset_sizes: list[int], batch_size: int,
-                        epochs: int, n_full: int | None = None) -> list[str]:
+def subset_size_comment(
+    runs: pd.DataFrame,
+    floors: pd.DataFrame,
+    subset_sizes: list[int],
+    batch_size: int,
+    epochs: int,
+    n_full: int | None = None,
+) -> list[str]:
     """Paragraphs commenting on accuracy as a function of N′ at fixed B (question 5)."""
     sizes = sorted(subset_sizes)
     results = [point_result(runs, batch_size, n) for n in sizes]
@@ -217,56 +252,81 @@ def subset_size_comment(runs: pd.DataFrame, floors: pd.DataFrame, subset_sizes: 
     if len(ok) > 1:
         first, last = ok[0], ok[-1]
         if all(a < b for a, b in zip(test, test[1:])):
-            text.append(f"It rose with every increase of N′, by {fmt_pp(last.test_accuracy - first.test_accuracy)} "
-                        f"from N′ = {first.n_train} to N′ = {last.n_train}.")
+            text.append(
+                f"It rose with every increase of N′, by {fmt_pp(last.test_accuracy - first.test_accuracy)} "
+                f"from N′ = {first.n_train} to N′ = {last.n_train}."
+            )
         else:
             drops = [(a, b) for a, b in zip(ok, ok[1:]) if b.test_accuracy <= a.test_accuracy]
-            text.append("It did not increase with every step in N′: " + "; ".join(
-                f"from N′ = {a.n_train} to {b.n_train} it went from {fmt_acc(a.test_accuracy)} to "
-                f"{fmt_acc(b.test_accuracy)}" for a, b in drops) + ".")
+            text.append(
+                "It did not increase with every step in N′: "
+                + "; ".join(
+                    f"from N′ = {a.n_train} to {b.n_train} it went from {fmt_acc(a.test_accuracy)} to "
+                    f"{fmt_acc(b.test_accuracy)}"
+                    for a, b in drops
+                )
+                + "."
+            )
             best = max(ok, key=lambda r: r.test_accuracy)
             if best.n_train != last.n_train:
                 text.append(f"The most accurate was N′ = {best.n_train}, not the largest subset.")
         gaps = [(r.n_train, r.train_accuracy - r.test_accuracy) for r in ok]
         g0, g1 = gaps[0][1], gaps[-1][1]
         if abs(g0) - abs(g1) > 0.005:
-            text.append(f"The gap between training and test accuracy shrank from {fmt_pp(g0)} (N′ = {gaps[0][0]}) "
-                        f"to {fmt_pp(g1)} (N′ = {gaps[-1][0]}).")
+            text.append(
+                f"The gap between training and test accuracy shrank from {fmt_pp(g0)} (N′ = {gaps[0][0]}) "
+                f"to {fmt_pp(g1)} (N′ = {gaps[-1][0]})."
+            )
         elif abs(g1) - abs(g0) > 0.005:
-            text.append(f"The gap between training and test accuracy grew from {fmt_pp(g0)} (N′ = {gaps[0][0]}) "
-                        f"to {fmt_pp(g1)} (N′ = {gaps[-1][0]}).")
+            text.append(
+                f"The gap between training and test accuracy grew from {fmt_pp(g0)} (N′ = {gaps[0][0]}) "
+                f"to {fmt_pp(g1)} (N′ = {gaps[-1][0]})."
+            )
         else:
             text.append(f"The gap between training and test accuracy stayed near {fmt_pp(g1)}.")
     paragraphs.append(" ".join(text))
     # a fixed number of epochs is a different number of updates per N′
     upd = ", ".join(f"{r.updates:.0f} (N′ = {r.n_train})" for r in ok)
-    paragraphs.append(f"With {epochs} epochs at B = {batch_size} the number of updates grows with N′: {upd}; "
-                      "small subsets are therefore also trained with fewer steps.")
+    paragraphs.append(
+        f"With {epochs} epochs at B = {batch_size} the number of updates grows with N′: {upd}; "
+        "small subsets are therefore also trained with fewer steps."
+    )
     # the least-squares solution of each subset
     fl = floors.groupby("n_train")[["floor_loss", "train_accuracy", "test_accuracy"]].mean()
     exact = [r for r in ok if r.n_train in fl.index and fl.loc[r.n_train, "floor_loss"] < ZERO_FLOOR]
     ls_text = []
     if exact:
-        ls_text.append(f"For N′ = {join_words([r.n_train for r in exact])} the least-squares solution fits the training "
-                       "subset exactly (L* = 0) and reaches "
-                       + ", ".join(f"{fmt_acc(fl.loc[r.n_train, 'test_accuracy'])} (N′ = {r.n_train})" for r in exact)
-                       + " on the test set.")
+        ls_text.append(
+            f"For N′ = {join_words([r.n_train for r in exact])} the least-squares solution fits the training "
+            "subset exactly (L* = 0) and reaches "
+            + ", ".join(f"{fmt_acc(fl.loc[r.n_train, 'test_accuracy'])} (N′ = {r.n_train})" for r in exact)
+            + " on the test set."
+        )
     better = [r for r in ok if r.n_train in fl.index and r.test_accuracy > fl.loc[r.n_train, "test_accuracy"]]
     worse = [r for r in ok if r.n_train in fl.index and r.test_accuracy <= fl.loc[r.n_train, "test_accuracy"]]
     if better:
-        ls_text.append(f"SGD, stopped after {epochs} epochs above L*, tested better than the exact minimiser at "
-                       f"N′ = {join_words([r.n_train for r in better])}.")
+        ls_text.append(
+            f"SGD, stopped after {epochs} epochs above L*, tested better than the exact minimiser at "
+            f"N′ = {join_words([r.n_train for r in better])}."
+        )
     if worse:
-        ls_text.append(f"The least-squares minimiser tested at least as well as SGD at N′ = "
-                       f"{join_words([r.n_train for r in worse])}.")
+        ls_text.append(
+            f"The least-squares minimiser tested at least as well as SGD at N′ = "
+            f"{join_words([r.n_train for r in worse])}."
+        )
     if ls_text:
         paragraphs.append(" ".join(ls_text))
     if n_full is not None and n_full not in sizes:
         full = point_result(runs, batch_size, n_full)
         if full.ok:
-            paragraphs.append(f"For reference, the full training set (N′ = {n_full}) at the same B reached "
-                              f"{fmt_acc(full.test_accuracy)}"
-                              + (f", {fmt_pp(full.test_accuracy - ok[-1].test_accuracy)} "
-                                 f"{'above' if full.test_accuracy > ok[-1].test_accuracy else 'below'} N′ = {ok[-1].n_train}."
-                                 if np.isfinite(full.test_accuracy) else "."))
+            paragraphs.append(
+                f"For reference, the full training set (N′ = {n_full}) at the same B reached "
+                f"{fmt_acc(full.test_accuracy)}"
+                + (
+                    f", {fmt_pp(full.test_accuracy - ok[-1].test_accuracy)} "
+                    f"{'above' if full.test_accuracy > ok[-1].test_accuracy else 'below'} N′ = {ok[-1].n_train}."
+                    if np.isfinite(full.test_accuracy)
+                    else "."
+                )
+            )
     return paragraphs

@@ -49,8 +49,11 @@ def batch_figure(tables: dict, config: dict, batch: int) -> Figure:
     diverged = sorted(point[point.diverged].lr.unique())
     fig.suptitle(f"B = {batch}, N' = {n}" + (f", chosen lr = {lr:g}" if lr is not None else ""), fontsize=9)
     if lr is None:
-        msg = (f"Every learning rate diverged at B = {batch}\n(" + ", ".join(f"{x:g}" for x in diverged)
-               + "): no curve to show.")
+        msg = (
+            f"Every learning rate diverged at B = {batch}\n("
+            + ", ".join(f"{x:g}" for x in diverged)
+            + "): no curve to show."
+        )
         say(ax_loss, msg)
         say(ax_acc, msg)
         return fig
@@ -58,9 +61,15 @@ def batch_figure(tables: dict, config: dict, batch: int) -> Figure:
     colors = dict(zip(ok_lrs, palette(len(ok_lrs))))
     for x in ok_lrs:
         chosen = math.isclose(x, lr)
-        curve(ax_loss, run_epochs(tables, grid.NUMPY, batch, n, lr=x), "epoch", "train_loss",
-               color=colors[x], linewidth=2.0 if chosen else 1.0,
-               label=f"lr = {x:g}" + (" (chosen)" if chosen else ""))
+        curve(
+            ax_loss,
+            run_epochs(tables, grid.NUMPY, batch, n, lr=x),
+            "epoch",
+            "train_loss",
+            color=colors[x],
+            linewidth=2.0 if chosen else 1.0,
+            label=f"lr = {x:g}" + (" (chosen)" if chosen else ""),
+        )
     note = floor_line(ax_loss, (floor_of(tables, n) or {}).get("floor_loss"))
     ax_loss.set_yscale("log")
     log_ticks(ax_loss)
@@ -87,8 +96,9 @@ def tradeoff_figure(tables: dict, config: dict) -> Figure:
     wall-seconds (both log-log), and training seconds per B (bars, min-max over seeds)."""
     n = config["data"]["n_train"]
     batches = config["grid"]["batch_sizes"]
-    fig, (ax_u, ax_t, ax_bar) = plt.subplots(1, 3, figsize=(6.6, 2.6), layout="constrained",
-                                             gridspec_kw={"width_ratios": [1, 1, 0.8]})
+    fig, (ax_u, ax_t, ax_bar) = plt.subplots(
+        1, 3, figsize=(6.6, 2.6), layout="constrained", gridspec_kw={"width_ratios": [1, 1, 0.8]}
+    )
     colors = dict(zip(batches, palette(len(batches))))
     bars, missing = [], []
     for b in batches:
@@ -101,8 +111,15 @@ def tradeoff_figure(tables: dict, config: dict) -> Figure:
         rows["wall"] = rows.groupby("seed").train_seconds.cumsum()
         label = f"B = {b} (lr {lr:g})"
         curve(ax_u, rows, "updates", "train_loss", color=colors[b], marker=".", label=label)
-        curve(ax_t, rows.assign(wall=rows.groupby("epoch").wall.transform("mean")), "wall", "train_loss",
-               color=colors[b], marker=".", label=label)
+        curve(
+            ax_t,
+            rows.assign(wall=rows.groupby("epoch").wall.transform("mean")),
+            "wall",
+            "train_loss",
+            color=colors[b],
+            marker=".",
+            label=label,
+        )
         runs = tables["runs"]
         secs = runs_at_lr(runs, b, n, lr).train_seconds
         bars.append((b, secs.mean(), secs.min(), secs.max()))
@@ -117,16 +134,19 @@ def tradeoff_figure(tables: dict, config: dict) -> Figure:
     ax_u.set_title("loss vs updates")
     ax_t.set_title("loss vs wall-clock time")
     if bars:
-        ax_u.legend(title="every lr diverged: B = " + ", ".join(map(str, missing)) if missing else None,
-                    title_fontsize=7, loc="upper right")
+        ax_u.legend(
+            title="every lr diverged: B = " + ", ".join(map(str, missing)) if missing else None,
+            title_fontsize=7,
+            loc="upper right",
+        )
         xs = np.arange(len(bars))
         means = np.array([m for _, m, _, _ in bars])
         err = np.array([[m - lo for _, m, lo, _ in bars], [hi - m for _, m, _, hi in bars]])
-        ax_bar.bar(xs, means, yerr=err if np.any(err > 0) else None, color=[colors[b] for b, *_ in bars],
-                   capsize=2)
+        ax_bar.bar(xs, means, yerr=err if np.any(err > 0) else None, color=[colors[b] for b, *_ in bars], capsize=2)
         for x, m in zip(xs, means):
-            ax_bar.annotate(f"{m:.3g} s", (x, m), ha="center", va="bottom", fontsize=7,
-                            xytext=(0, 2), textcoords="offset points")
+            ax_bar.annotate(
+                f"{m:.3g} s", (x, m), ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points"
+            )
         ax_bar.set_xticks(xs, [str(b) for b, *_ in bars])
         ax_bar.set_xlabel("batch size B")
         ax_bar.set_ylim(0, 1.18 * float(np.max(means + err[1])))
@@ -153,18 +173,41 @@ def lr_sweep_figure(tables: dict, config: dict) -> Figure:
         ok = pt[~pt.diverged].groupby("lr").final_val_accuracy.agg(["mean", "min", "max"]).reset_index()
         lr = chosen_lr(tables, b, n)
         label = f"B = {b}" + (f" (chosen lr {lr:g})" if lr is not None else " (every lr diverged)")
-        ax.errorbar(ok.lr, ok["mean"], yerr=[ok["mean"] - ok["min"], ok["max"] - ok["mean"]],
-                    color=colors[b], marker="o", markersize=3.5, capsize=2, label=label)
+        ax.errorbar(
+            ok.lr,
+            ok["mean"],
+            yerr=[ok["mean"] - ok["min"], ok["max"] - ok["mean"]],
+            color=colors[b],
+            marker="o",
+            markersize=3.5,
+            capsize=2,
+            label=label,
+        )
         if lr is not None:
             best = ok[np.isclose(ok.lr, lr)]
-            ax.plot(best.lr, best["mean"], marker="o", markersize=8, markerfacecolor="none",
-                    color=colors[b], linestyle="none")
+            ax.plot(
+                best.lr,
+                best["mean"],
+                marker="o",
+                markersize=8,
+                markerfacecolor="none",
+                color=colors[b],
+                linestyle="none",
+            )
         div = sorted(pt[pt.diverged].lr.unique())
         if div:
             any_diverged = True
             # one row of x per B at the bottom of the axes, so markers of different B do not overlap
-            ax.plot(div, [0.03 + 0.045 * i] * len(div), marker="x", markersize=6, linestyle="none",
-                    color=colors[b], transform=bottom, clip_on=False)
+            ax.plot(
+                div,
+                [0.03 + 0.045 * i] * len(div),
+                marker="x",
+                markersize=6,
+                linestyle="none",
+                color=colors[b],
+                transform=bottom,
+                clip_on=False,
+            )
     handles, labels = ax.get_legend_handles_labels()
     if any_diverged:
         handles.append(Line2D([], [], color="#444444", marker="x", linestyle="none"))
@@ -193,10 +236,18 @@ def subset_figure(tables: dict, config: dict) -> Figure:
             missing.append(n)
         else:
             sel = runs_at_lr(runs, b, n, lr)
-            acc.append({"n": n, **{f"{s}_{k}": getattr(sel[f"final_{s}_accuracy"], k)()
-                                   for s in ("train", "test") for k in ("mean", "min", "max")},
-                        "ls_train": floor.get("train_accuracy", np.nan),
-                        "ls_test": floor.get("test_accuracy", np.nan)})
+            acc.append(
+                {
+                    "n": n,
+                    **{
+                        f"{s}_{k}": getattr(sel[f"final_{s}_accuracy"], k)()
+                        for s in ("train", "test")
+                        for k in ("mean", "min", "max")
+                    },
+                    "ls_train": floor.get("train_accuracy", np.nan),
+                    "ls_test": floor.get("test_accuracy", np.nan),
+                }
+            )
             rows = run_epochs(tables, grid.NUMPY, b, n, lr=lr)
             curve(ax_loss, rows, "epoch", "train_loss", color=colors[n], label=f"N' = {n} (lr {lr:g})")
         fl = floor.get("floor_loss")
@@ -207,13 +258,37 @@ def subset_figure(tables: dict, config: dict) -> Figure:
     if acc:
         a = pd.DataFrame(acc)
         for s, color, style in (("train", TRAIN_COLOR, "-"), ("test", TEST_COLOR, "--")):
-            ax_acc.errorbar(a.n, a[f"{s}_mean"], yerr=[a[f"{s}_mean"] - a[f"{s}_min"], a[f"{s}_max"] - a[f"{s}_mean"]],
-                            color=color, linestyle=style, marker="o", markersize=3.5, capsize=2,
-                            label=f"SGD, {s}")
-        ax_acc.plot(a.n, a.ls_train, color=TRAIN_COLOR, linestyle="none", marker="s", markersize=4,
-                    markerfacecolor="none", label="least squares $W^*$, train")
-        ax_acc.plot(a.n, a.ls_test, color=TEST_COLOR, linestyle="none", marker="D", markersize=4,
-                    markerfacecolor="none", label="least squares $W^*$, test")
+            ax_acc.errorbar(
+                a.n,
+                a[f"{s}_mean"],
+                yerr=[a[f"{s}_mean"] - a[f"{s}_min"], a[f"{s}_max"] - a[f"{s}_mean"]],
+                color=color,
+                linestyle=style,
+                marker="o",
+                markersize=3.5,
+                capsize=2,
+                label=f"SGD, {s}",
+            )
+        ax_acc.plot(
+            a.n,
+            a.ls_train,
+            color=TRAIN_COLOR,
+            linestyle="none",
+            marker="s",
+            markersize=4,
+            markerfacecolor="none",
+            label="least squares $W^*$, train",
+        )
+        ax_acc.plot(
+            a.n,
+            a.ls_test,
+            color=TEST_COLOR,
+            linestyle="none",
+            marker="D",
+            markersize=4,
+            markerfacecolor="none",
+            label="least squares $W^*$, test",
+        )
         ax_acc.legend(fontsize=6.5, loc="best")
     else:
         say(ax_acc, "every lr diverged at every N'")
@@ -243,11 +318,13 @@ def backends_figure(tables: dict, config: dict) -> Figure:
     fig, (ax_loss, ax_acc, ax_diff) = plt.subplots(1, 3, figsize=(6.6, 2.6), layout="constrained")
     lr = chosen_lr(tables, p.batch_size, p.n_train)
     ref = run_epochs(tables, grid.NUMPY, p.batch_size, p.n_train, lr=lr) if lr is not None else None
-    framework = [b for b in config["frameworks"]["backends"]
-                 if lr is not None and len(run_epochs(tables, b, p.batch_size, p.n_train, lr=lr))]
+    framework = [
+        b
+        for b in config["frameworks"]["backends"]
+        if lr is not None and len(run_epochs(tables, b, p.batch_size, p.n_train, lr=lr))
+    ]
     if ref is None or not len(ref) or not framework:
-        why = ("NumPy diverged at every lr at this point" if lr is None
-               else "no framework run at NumPy's chosen lr")
+        why = "NumPy diverged at every lr at this point" if lr is None else "no framework run at NumPy's chosen lr"
         for ax in (ax_loss, ax_acc, ax_diff):
             say(ax, why)
         return fig
@@ -261,8 +338,16 @@ def backends_figure(tables: dict, config: dict) -> Figure:
             merged = rows.merge(ref[["seed", "epoch", "train_loss"]], on=["seed", "epoch"], suffixes=("", "_ref"))
             merged["rel"] = (merged.train_loss - merged.train_loss_ref).abs() / merged.train_loss_ref.abs()
             merged.loc[merged.rel <= 0, "rel"] = np.nan  # identical (epoch 0): not drawable on a log axis
-            curve(ax_diff, merged, "epoch", "rel", color=st["color"], linestyle=st["linestyle"],
-                   marker=".", label=st["label"])
+            curve(
+                ax_diff,
+                merged,
+                "epoch",
+                "rel",
+                color=st["color"],
+                linestyle=st["linestyle"],
+                marker=".",
+                label=st["label"],
+            )
     ax_loss.set_yscale("log")
     log_ticks(ax_loss)
     ax_loss.set_ylabel("training loss $L$ (log scale)")

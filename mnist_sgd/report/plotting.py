@@ -63,8 +63,14 @@ def floor_line(ax, floor: float | None, label: str = "least-squares floor $L^*$"
         return None
     if floor < ZERO_FLOOR:
         return f"{label} = 0 (N' ≤ rank: interpolation)"
-    ax.axhline(floor, color=style.pop("color", FLOOR_COLOR), linestyle=style.pop("linestyle", "-."),
-               linewidth=1.0, label=f"{label} = {floor:.4f}", **style)
+    ax.axhline(
+        floor,
+        color=style.pop("color", FLOOR_COLOR),
+        linestyle=style.pop("linestyle", "-."),
+        linewidth=1.0,
+        label=f"{label} = {floor:.4f}",
+        **style,
+    )
     return None
 
 
@@ -84,8 +90,7 @@ def log_ticks(ax, axis: str = "y") -> None:
 
 
 def say(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=8.5,
-            wrap=True, color="#444444")
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=8.5, wrap=True, color="#444444")
     ax.set_axis_off()
 
 

@@ -19,24 +19,47 @@ from mnist_sgd.report.job_costs import job_timings
 
 #: Distributions whose versions the report lists (missing ones are listed as not installed).
 PACKAGES = [
-    "snakemake", "numpy", "scipy", "pandas", "matplotlib", "jinja2", "weasyprint", "pygments",
-    "pyyaml", "jsonschema", "tensorflow-cpu", "tensorflow", "torch",
+    "snakemake",
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "jinja2",
+    "weasyprint",
+    "pygments",
+    "pyyaml",
+    "jsonschema",
+    "tensorflow-cpu",
+    "tensorflow",
+    "torch",
 ]
 
 
 def git_state(repo: str | Path) -> dict:
     """Commit, branch and whether the work tree differs from it (``dirty``, with the changed paths)."""
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     try:
         status = git("status", "--porcelain", "--untracked-files=normal")
         changed = [line[3:] for line in status.splitlines()]
-        return {"commit": git("rev-parse", "HEAD"), "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
-                "dirty": bool(changed), "changed_files": changed}
+        return {
+            "commit": git("rev-parse", "HEAD"),
+            "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
+            "dirty": bool(changed),
+            "changed_files": changed,
+        }
     except (OSError, subprocess.CalledProcessError) as err:
-        return {"commit": None, "branch": None, "dirty": None, "changed_files": [],
-                "error": f"not a git checkout or git missing: {err}"}
+        return {
+            "commit": None,
+            "branch": None,
+            "dirty": None,
+            "changed_files": [],
+            "error": f"not a git checkout or git missing: {err}",
+        }
 
 
 def package_versions(names: list[str] = PACKAGES) -> dict[str, str | None]:
@@ -68,13 +91,23 @@ def machine() -> dict:
     except OSError:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu_model": cpu or platform.processor() or None, "logical_cores": os.cpu_count(),
-            "usable_cores": usable, "memory_gb": mem_gb, "os": platform.platform(),
-            "hostname": platform.node()}
+    return {
+        "cpu_model": cpu or platform.processor() or None,
+        "logical_cores": os.cpu_count(),
+        "usable_cores": usable,
+        "memory_gb": mem_gb,
+        "os": platform.platform(),
+        "hostname": platform.node(),
+    }
 
 
-def collect(config: dict, repo: str | Path, manifest_path: str | Path, sources_path: str | Path,
-            benchmark_files: list[str | Path]) -> dict:
+def collect(
+    config: dict,
+    repo: str | Path,
+    manifest_path: str | Path,
+    sources_path: str | Path,
+    benchmark_files: list[str | Path],
+) -> dict:
     """Everything the appendix shows, as one dict."""
     manifest = json.loads(Path(manifest_path).read_text())
     sources = json.loads(Path(sources_path).read_text())
@@ -82,16 +115,21 @@ def collect(config: dict, repo: str | Path, manifest_path: str | Path, sources_p
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config": config,
         "git": git_state(repo),
-        "python": {"version": platform.python_version(), "implementation": platform.python_implementation(),
-                   "executable": sys.executable},
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "executable": sys.executable,
+        },
         "packages": package_versions(),
         "machine": machine(),
         "data": {
             "mirrors": sources.get("mirrors", []),
             "files": sources.get("files", []),
             "source_sha256": manifest.get("source_sha256", {}),
-            "arrays": {split: {kind: info[kind] for kind in ("images", "labels")}
-                       for split, info in manifest.get("splits", {}).items()},
+            "arrays": {
+                split: {kind: info[kind] for kind in ("images", "labels")}
+                for split, info in manifest.get("splits", {}).items()
+            },
         },
         "timings": job_timings(benchmark_files),
     }

@@ -47,8 +47,9 @@ def tried_lrs(runs: pd.DataFrame, batch: int, n: int) -> list[float]:
     return sorted(point_runs(runs, batch, n).lr.unique().tolist())
 
 
-def run_epochs(tables: dict, backend: str, batch: int, n: int, lr: float | None = None,
-               lr_path: str | None = None) -> pd.DataFrame:
+def run_epochs(
+    tables: dict, backend: str, batch: int, n: int, lr: float | None = None, lr_path: str | None = None
+) -> pd.DataFrame:
     """Epoch rows of the runs (all seeds) of one key, by numeric lr or by lr path."""
     e = tables["epochs"]
     sel = (e.backend == backend) & (e.batch_size == batch) & (e.n_train == n)
@@ -107,11 +108,17 @@ def point_result(runs: pd.DataFrame, batch: int, n: int) -> PointResult:
     if not len(pt):
         return PointResult(batch, n, None)
     return PointResult(
-        batch, n, float(pt.lr.iloc[0]),
-        train_seconds=float(pt.train_seconds.mean()), job_seconds=float(pt.job_seconds.mean()),
-        updates=float(pt.updates.mean()), train_loss=float(pt.final_train_loss.mean()),
-        floor_loss=float(pt.floor_loss.mean()), train_accuracy=float(pt.final_train_accuracy.mean()),
-        val_accuracy=float(pt.final_val_accuracy.mean()), test_accuracy=float(pt.final_test_accuracy.mean()),
+        batch,
+        n,
+        float(pt.lr.iloc[0]),
+        train_seconds=float(pt.train_seconds.mean()),
+        job_seconds=float(pt.job_seconds.mean()),
+        updates=float(pt.updates.mean()),
+        train_loss=float(pt.final_train_loss.mean()),
+        floor_loss=float(pt.floor_loss.mean()),
+        train_accuracy=float(pt.final_train_accuracy.mean()),
+        val_accuracy=float(pt.final_val_accuracy.mean()),
+        test_accuracy=float(pt.final_test_accuracy.mean()),
     )
 
 

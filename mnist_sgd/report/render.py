@@ -91,9 +91,15 @@ def sgd_source() -> list[dict]:
             path = path.relative_to(REPO)
         except ValueError:
             pass
-        out.append({"name": f"{fn.__module__}.{fn.__qualname__}", "file": path.as_posix(), "first": start,
-                    "last": start + len(lines) - 1,
-                    "html": Markup(highlight("".join(lines), PythonLexer(), formatter))})
+        out.append(
+            {
+                "name": f"{fn.__module__}.{fn.__qualname__}",
+                "file": path.as_posix(),
+                "first": start,
+                "last": start + len(lines) - 1,
+                "html": Markup(highlight("".join(lines), PythonLexer(), formatter)),
+            }
+        )
     return out
 
 
@@ -107,14 +113,22 @@ def batch_rows(tables: dict, config: dict) -> list[dict]:
     rows = []
     for b in config["grid"]["batch_sizes"]:
         r = point_result(runs, b, n)
-        rows.append({
-            "B": b, "ok": r.ok, "lr": fmt_lr(r.lr),
-            "diverged": ", ".join(fmt_lr(x) for x in diverged_lrs(runs, b, n)) or "none",
-            "updates": f"{r.updates:,.0f}" if r.ok else "–",
-            "train_seconds": fmt_seconds(r.train_seconds), "job_seconds": fmt_seconds(r.job_seconds),
-            "train_loss": fmt_loss(r.train_loss), "gap": fmt_loss(r.gap),
-            "train_acc": fmt_acc(r.train_accuracy), "val_acc": fmt_acc(r.val_accuracy), "test_acc": fmt_acc(r.test_accuracy),
-        })
+        rows.append(
+            {
+                "B": b,
+                "ok": r.ok,
+                "lr": fmt_lr(r.lr),
+                "diverged": ", ".join(fmt_lr(x) for x in diverged_lrs(runs, b, n)) or "none",
+                "updates": f"{r.updates:,.0f}" if r.ok else "–",
+                "train_seconds": fmt_seconds(r.train_seconds),
+                "job_seconds": fmt_seconds(r.job_seconds),
+                "train_loss": fmt_loss(r.train_loss),
+                "gap": fmt_loss(r.gap),
+                "train_acc": fmt_acc(r.train_accuracy),
+                "val_acc": fmt_acc(r.val_accuracy),
+                "test_acc": fmt_acc(r.test_accuracy),
+            }
+        )
     return rows
 
 
@@ -134,8 +148,13 @@ def lr_grid_rows(tables: dict, config: dict, points: list[grid.Point]) -> tuple[
             elif bool(c.diverged.iloc[0]):
                 cells.append({"text": "diverged", "chosen": False, "diverged": True})
             else:
-                cells.append({"text": fmt_acc(float(c.mean_val_accuracy.iloc[0])), "chosen": bool(c.chosen.iloc[0]),
-                              "diverged": False})
+                cells.append(
+                    {
+                        "text": fmt_acc(float(c.mean_val_accuracy.iloc[0])),
+                        "chosen": bool(c.chosen.iloc[0]),
+                        "diverged": False,
+                    }
+                )
         rows.append({"B": p.batch_size, "N": p.n_train, "cells": cells})
     return [fmt_lr(x) for x in lrs], rows
 
@@ -148,14 +167,21 @@ def subset_rows(tables: dict, config: dict) -> list[dict]:
         r = point_result(runs, b, n)
         f = floors[floors.n_train == n]
         floor = float(f.floor_loss.mean()) if len(f) else math.nan
-        rows.append({
-            "N": n, "ok": r.ok, "lr": fmt_lr(r.lr), "updates": f"{r.updates:,.0f}" if r.ok else "–",
-            "train_loss": fmt_loss(r.train_loss), "floor": fmt_loss(floor) if floor >= ZERO_FLOOR or math.isnan(floor) else "0",
-            "train_acc": fmt_acc(r.train_accuracy), "test_acc": fmt_acc(r.test_accuracy),
-            "ls_train_acc": fmt_acc(float(f.train_accuracy.mean())) if len(f) else "–",
-            "ls_test_acc": fmt_acc(float(f.test_accuracy.mean())) if len(f) else "–",
-            "rank": f"{int(f['rank'].min())}" if len(f) else "–",
-        })
+        rows.append(
+            {
+                "N": n,
+                "ok": r.ok,
+                "lr": fmt_lr(r.lr),
+                "updates": f"{r.updates:,.0f}" if r.ok else "–",
+                "train_loss": fmt_loss(r.train_loss),
+                "floor": fmt_loss(floor) if floor >= ZERO_FLOOR or math.isnan(floor) else "0",
+                "train_acc": fmt_acc(r.train_accuracy),
+                "test_acc": fmt_acc(r.test_accuracy),
+                "ls_train_acc": fmt_acc(float(f.train_accuracy.mean())) if len(f) else "–",
+                "ls_test_acc": fmt_acc(float(f.test_accuracy.mean())) if len(f) else "–",
+                "rank": f"{int(f['rank'].min())}" if len(f) else "–",
+            }
+        )
     return rows
 
 
@@ -163,19 +189,32 @@ def consistency_rows(tables: dict) -> list[dict]:
     rows = []
     for _, c in tables["consistency"].iterrows():
         acc = max(c.max_abs_train_accuracy_diff, c.max_abs_val_accuracy_diff, c.max_abs_test_accuracy_diff)
-        rows.append({
-            "backend": c.backend, "B": int(c.batch_size), "N": int(c.n_train), "lr": fmt_lr(float(c.lr)),
-            "lr_path": c.lr_path, "seed": int(c.seed), "verdict": c.verdict, "epochs": int(c.epochs_compared),
-            "loss": f"{c.max_rel_train_loss_diff:.2e}", "weights": f"{c.max_abs_weight_diff:.2e}",
-            "acc": fmt_pp(acc), "tol": f"{c.loss_rtol:g} / {c.weights_atol:g} / {fmt_pp(c.accuracy_atol)}",
-            "reasons": c.reasons,
-        })
+        rows.append(
+            {
+                "backend": c.backend,
+                "B": int(c.batch_size),
+                "N": int(c.n_train),
+                "lr": fmt_lr(float(c.lr)),
+                "lr_path": c.lr_path,
+                "seed": int(c.seed),
+                "verdict": c.verdict,
+                "epochs": int(c.epochs_compared),
+                "loss": f"{c.max_rel_train_loss_diff:.2e}",
+                "weights": f"{c.max_abs_weight_diff:.2e}",
+                "acc": fmt_pp(acc),
+                "tol": f"{c.loss_rtol:g} / {c.weights_atol:g} / {fmt_pp(c.accuracy_atol)}",
+                "reasons": c.reasons,
+            }
+        )
     return rows
 
 
 def data_rows(manifest: dict) -> list[dict]:
     splits = manifest["splits"]
-    rows = [{"split": s, "n": info["labels"]["shape"][0], "counts": info["label_counts"], "total": False} for s, info in splits.items()]
+    rows = [
+        {"split": s, "n": info["labels"]["shape"][0], "counts": info["label_counts"], "total": False}
+        for s, info in splits.items()
+    ]
     if "train" in splits and "val" in splits:
         counts = [a + b for a, b in zip(splits["train"]["label_counts"], splits["val"]["label_counts"])]
         rows.append({"split": "train + val", "n": sum(counts), "counts": counts, "total": True})
@@ -183,9 +222,14 @@ def data_rows(manifest: dict) -> list[dict]:
 
 
 def timing_rows(provenance: dict) -> list[dict]:
-    return [{"job": j["job"], "seconds": fmt_seconds(j["seconds"]),
-             "rss": "–" if j["max_rss_mb"] is None else f"{j['max_rss_mb']:.0f} MB"}
-            for j in provenance["timings"]["jobs"]]
+    return [
+        {
+            "job": j["job"],
+            "seconds": fmt_seconds(j["seconds"]),
+            "rss": "–" if j["max_rss_mb"] is None else f"{j['max_rss_mb']:.0f} MB",
+        }
+        for j in provenance["timings"]["jobs"]
+    ]
 
 
 # ---- the whole report --------------------------------------------------------------
@@ -195,13 +239,17 @@ def captions(config: dict) -> dict[str, str]:
     """Every figure's caption, rendered from its file (the one Snakemake's report shows too)."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     snakemake = SimpleNamespace(config=config)
-    return {name: env.from_string((REPO / layout.caption(caption_name(name))).read_text()).render(
-                snakemake=snakemake).strip()
-            for name in figure_names(config)}
+    return {
+        name: env.from_string((REPO / layout.caption(caption_name(name))).read_text())
+        .render(snakemake=snakemake)
+        .strip()
+        for name in figure_names(config)
+    }
 
 
-def build_context(tables: dict, config: dict, manifest: dict, sources: dict, provenance: dict,
-                  figures: dict[str, str]) -> dict:
+def build_context(
+    tables: dict, config: dict, manifest: dict, sources: dict, provenance: dict, figures: dict[str, str]
+) -> dict:
     """Everything the templates show; ``figures`` maps figure names to SVG text."""
     n_full = config["data"]["n_train"]
     epochs = config["training"]["epochs"]
@@ -238,14 +286,23 @@ def build_context(tables: dict, config: dict, manifest: dict, sources: dict, pro
         "all_diverged_batches": [r["B"] for r in batch_rows(tables, config) if not r["ok"]],
         "lr_columns": lr_cols,
         "lr_rows": lr_rows,
-        "batch_comment": commentary.batch_size_comment(tables["runs"], [p.batch_size for p in batch_points],
-                                                       n_full, epochs) if batch_points else [],
+        "batch_comment": commentary.batch_size_comment(
+            tables["runs"], [p.batch_size for p in batch_points], n_full, epochs
+        )
+        if batch_points
+        else [],
         "subset_batch": config["grid"]["subset_batch_size"],
         "subset_rows": subset_rows(tables, config),
-        "subset_comment": commentary.subset_size_comment(tables["runs"], tables["floors"],
-                                                         [p.n_train for p in subset_points],
-                                                         config["grid"]["subset_batch_size"], epochs,
-                                                         n_full) if subset_points else [],
+        "subset_comment": commentary.subset_size_comment(
+            tables["runs"],
+            tables["floors"],
+            [p.n_train for p in subset_points],
+            config["grid"]["subset_batch_size"],
+            epochs,
+            n_full,
+        )
+        if subset_points
+        else [],
         "frameworks": frameworks,
         "cmp_point": cmp_point,
         "cmp_lr": fmt_lr(point_result(tables["runs"], cmp_point.batch_size, cmp_point.n_train).lr),
@@ -258,14 +315,23 @@ def build_context(tables: dict, config: dict, manifest: dict, sources: dict, pro
 
 
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPO / layout.REPORT_TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(REPO / layout.REPORT_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update(acc=fmt_acc, lr=fmt_lr, loss=fmt_loss, seconds=fmt_seconds, pp=fmt_pp)
     return env
 
 
 def render_html(context: dict) -> str:
-    css = (REPO / layout.REPORT_STYLESHEET).read_text() + "\n/* code highlighting (Pygments, style 'friendly') */\n" + pygments_css()
+    css = (
+        (REPO / layout.REPORT_STYLESHEET).read_text()
+        + "\n/* code highlighting (Pygments, style 'friendly') */\n"
+        + pygments_css()
+    )
     return environment().get_template("report.html.j2").render(**context, css=Markup(css))
 
 
@@ -276,13 +342,26 @@ def render_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html, base_url=str(REPO)).write_pdf()
 
 
-def render(tables: dict, config: dict, manifest_path, sources_path, provenance_path, figure_paths: dict[str, str],
-           html_path, pdf_path) -> None:
+def render(
+    tables: dict,
+    config: dict,
+    manifest_path,
+    sources_path,
+    provenance_path,
+    figure_paths: dict[str, str],
+    html_path,
+    pdf_path,
+) -> None:
     """Write the HTML and the PDF report."""
     figures = {name: Path(p).read_text() for name, p in figure_paths.items()}
-    context = build_context(tables, config, json.loads(Path(manifest_path).read_text()),
-                            json.loads(Path(sources_path).read_text()), json.loads(Path(provenance_path).read_text()),
-                            figures)
+    context = build_context(
+        tables,
+        config,
+        json.loads(Path(manifest_path).read_text()),
+        json.loads(Path(sources_path).read_text()),
+        json.loads(Path(provenance_path).read_text()),
+        figures,
+    )
     html = render_html(context)
     write_atomically(html.encode(), html_path)
     write_atomically(render_pdf(html), pdf_path)

@@ -33,10 +33,29 @@ from mnist_sgd.report.job_costs import read_benchmark
 RUN_KEY = ["backend", "batch_size", "n_train", "lr_path", "seed"]
 
 RUN_COLUMNS = [
-    *RUN_KEY, "lr", "dtype", "bias", "epochs", "epochs_run", "updates", "status", "diverged",
-    "diverged_epoch", "chosen", "final_train_loss", "final_train_accuracy", "final_val_loss",
-    "final_val_accuracy", "final_test_loss", "final_test_accuracy", "train_seconds", "eval_seconds",
-    "job_seconds", "max_rss_mb", "floor_loss", "gap_to_floor",
+    *RUN_KEY,
+    "lr",
+    "dtype",
+    "bias",
+    "epochs",
+    "epochs_run",
+    "updates",
+    "status",
+    "diverged",
+    "diverged_epoch",
+    "chosen",
+    "final_train_loss",
+    "final_train_accuracy",
+    "final_val_loss",
+    "final_val_accuracy",
+    "final_test_loss",
+    "final_test_accuracy",
+    "train_seconds",
+    "eval_seconds",
+    "job_seconds",
+    "max_rss_mb",
+    "floor_loss",
+    "gap_to_floor",
 ]
 
 
@@ -58,8 +77,13 @@ class RunFiles:
 
 def run_key(summary: dict) -> dict:
     """The run key (:data:`RUN_KEY`) recorded in a run's summary."""
-    return {"backend": summary["backend"], "batch_size": int(summary["batch_size"]),
-            "n_train": int(summary["n_train"]), "lr_path": str(summary["lr_path"]), "seed": int(summary["seed"])}
+    return {
+        "backend": summary["backend"],
+        "batch_size": int(summary["batch_size"]),
+        "n_train": int(summary["n_train"]),
+        "lr_path": str(summary["lr_path"]),
+        "seed": int(summary["seed"]),
+    }
 
 
 def _job_cost(benchmark: str | Path) -> dict:
@@ -93,8 +117,7 @@ def _is_chosen(key: dict, lr: float, choices: dict) -> bool:
     return bool(choice and choice["chosen_lr"] is not None and math.isclose(float(choice["chosen_lr"]), lr))
 
 
-def runs_table(runs: list[RunFiles], lr_choice_files: list[str | Path],
-               floor_files: list[str | Path]) -> pd.DataFrame:
+def runs_table(runs: list[RunFiles], lr_choice_files: list[str | Path], floor_files: list[str | Path]) -> pd.DataFrame:
     """One row per run (columns :data:`RUN_COLUMNS`), sorted by key."""
     choices, floors = _lr_choices(lr_choice_files), _floors(floor_files)
     rows = []
@@ -104,13 +127,20 @@ def runs_table(runs: list[RunFiles], lr_choice_files: list[str | Path],
         lr = float(s["lr"])
         floor = floors.get((key["n_train"], key["seed"]), {}).get("floor_loss")
         row = {
-            **key, "lr": lr, "dtype": s["dtype"], "bias": bool(s["bias"]), "epochs": int(s["epochs"]),
-            "epochs_run": int(s["epochs_run"]), "updates": int(s["updates"]), "status": s["status"],
+            **key,
+            "lr": lr,
+            "dtype": s["dtype"],
+            "bias": bool(s["bias"]),
+            "epochs": int(s["epochs"]),
+            "epochs_run": int(s["epochs_run"]),
+            "updates": int(s["updates"]),
+            "status": s["status"],
             "diverged": s["status"] == "diverged",
             "diverged_epoch": s["diverged_epoch"] if s["diverged_epoch"] is not None else pd.NA,
             "chosen": _is_chosen(key, lr, choices),
             **{k: _number(s[k]) for k in RUN_COLUMNS if k.startswith("final_")},
-            "train_seconds": float(s["train_seconds"]), "eval_seconds": float(s["eval_seconds"]),
+            "train_seconds": float(s["train_seconds"]),
+            "eval_seconds": float(s["eval_seconds"]),
             **_job_cost(run.benchmark),
             "floor_loss": _number(floor),
         }
@@ -138,8 +168,20 @@ def epochs_table(runs: list[RunFiles]) -> pd.DataFrame:
 def floors_table(floor_files: list[str | Path]) -> pd.DataFrame:
     """One row per training subset (N', seed): L*, rank and the least-squares solution's metrics."""
     rows = [json.loads(Path(p).read_text()) for p in floor_files]
-    cols = ["n_train", "seed", "floor_loss", "rank", "bias", "train_accuracy", "val_loss", "val_accuracy",
-            "test_loss", "test_accuracy", "lambda_max", "gd_lr_bound"]
+    cols = [
+        "n_train",
+        "seed",
+        "floor_loss",
+        "rank",
+        "bias",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "test_loss",
+        "test_accuracy",
+        "lambda_max",
+        "gd_lr_bound",
+    ]
     table = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
     return table.sort_values(["n_train", "seed"], ignore_index=True)
 
@@ -150,25 +192,59 @@ def lr_choice_table(lr_choice_files: list[str | Path]) -> pd.DataFrame:
     for path in lr_choice_files:
         c = json.loads(Path(path).read_text())
         for cand in c["candidates"]:
-            rows.append({
-                "backend": c["backend"], "batch_size": int(c["batch_size"]), "n_train": int(c["n_train"]),
-                "lr": float(cand["lr"]), "seeds": " ".join(str(s) for s in cand["seeds"]),
-                "diverged": bool(cand["diverged"]), "chosen": bool(cand["chosen"]),
-                "all_diverged": bool(c["all_diverged"]),
-                "mean_val_accuracy": _number(cand.get("mean_val_accuracy")),
-                "mean_val_loss": _number(cand.get("mean_val_loss")),
-            })
-    cols = ["backend", "batch_size", "n_train", "lr", "seeds", "diverged", "chosen", "all_diverged",
-            "mean_val_accuracy", "mean_val_loss"]
+            rows.append(
+                {
+                    "backend": c["backend"],
+                    "batch_size": int(c["batch_size"]),
+                    "n_train": int(c["n_train"]),
+                    "lr": float(cand["lr"]),
+                    "seeds": " ".join(str(s) for s in cand["seeds"]),
+                    "diverged": bool(cand["diverged"]),
+                    "chosen": bool(cand["chosen"]),
+                    "all_diverged": bool(c["all_diverged"]),
+                    "mean_val_accuracy": _number(cand.get("mean_val_accuracy")),
+                    "mean_val_loss": _number(cand.get("mean_val_loss")),
+                }
+            )
+    cols = [
+        "backend",
+        "batch_size",
+        "n_train",
+        "lr",
+        "seeds",
+        "diverged",
+        "chosen",
+        "all_diverged",
+        "mean_val_accuracy",
+        "mean_val_loss",
+    ]
     table = pd.DataFrame(rows, columns=cols)
     return table.sort_values(["backend", "batch_size", "n_train", "lr"], ignore_index=True)
 
 
 CONSISTENCY_COLUMNS = [
-    "backend", "reference", "batch_size", "n_train", "lr", "lr_path", "seed", "dtype", "verdict",
-    "epochs_compared", "max_rel_train_loss_diff", "final_rel_train_loss_diff", "max_abs_train_loss_diff",
-    "max_abs_train_accuracy_diff", "max_abs_val_accuracy_diff", "max_abs_test_accuracy_diff",
-    "max_abs_weight_diff", "max_rel_weight_diff", "loss_rtol", "weights_atol", "accuracy_atol", "reasons",
+    "backend",
+    "reference",
+    "batch_size",
+    "n_train",
+    "lr",
+    "lr_path",
+    "seed",
+    "dtype",
+    "verdict",
+    "epochs_compared",
+    "max_rel_train_loss_diff",
+    "final_rel_train_loss_diff",
+    "max_abs_train_loss_diff",
+    "max_abs_train_accuracy_diff",
+    "max_abs_val_accuracy_diff",
+    "max_abs_test_accuracy_diff",
+    "max_abs_weight_diff",
+    "max_rel_weight_diff",
+    "loss_rtol",
+    "weights_atol",
+    "accuracy_atol",
+    "reasons",
 ]
 
 
@@ -203,8 +279,9 @@ def below_floor(epochs: pd.DataFrame, floors: pd.DataFrame, rtol: float = 1e-9) 
     return merged[finite & (merged.train_loss < merged.floor_loss * (1 - rtol) - 1e-12)]
 
 
-def write_tables(out: dict[str, str | Path], runs: list[RunFiles], floor_files, lr_choice_files,
-                 consistency_files) -> None:
+def write_tables(
+    out: dict[str, str | Path], runs: list[RunFiles], floor_files, lr_choice_files, consistency_files
+) -> None:
     """Build every table and write it as CSV to ``out[<table name>]`` (names: :data:`TABLES`).
 
     Raises:

@@ -21,8 +21,13 @@ def _max_abs(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.nanmax(d)) if np.isfinite(d).any() else math.inf
 
 
-def compare_runs(reference: list[dict], other: list[dict], weights_ref: dict[str, np.ndarray],
-                 weights_other: dict[str, np.ndarray], tolerances: dict) -> dict:
+def compare_runs(
+    reference: list[dict],
+    other: list[dict],
+    weights_ref: dict[str, np.ndarray],
+    weights_other: dict[str, np.ndarray],
+    tolerances: dict,
+) -> dict:
     """Differences between ``other`` and ``reference`` (per-epoch history rows and final weights).
 
     Args:
@@ -36,8 +41,10 @@ def compare_runs(reference: list[dict], other: list[dict], weights_ref: dict[str
     """
     reasons = []
     if len(reference) != len(other):
-        reasons.append(f"different number of recorded epochs: {len(reference)} vs {len(other)} "
-                       "(one run diverged or stopped earlier)")
+        reasons.append(
+            f"different number of recorded epochs: {len(reference)} vs {len(other)} "
+            "(one run diverged or stopped earlier)"
+        )
     m = min(len(reference), len(other))
     col = lambda rows, key: np.array([float(r[key]) for r in rows[:m]])  # noqa: E731
     loss_ref, loss_other = col(reference, "train_loss"), col(other, "train_loss")
@@ -51,7 +58,9 @@ def compare_runs(reference: list[dict], other: list[dict], weights_ref: dict[str
         "final_rel_train_loss_diff": float(rel[-1]),
     }
     for split in ("train", "val", "test"):
-        result[f"max_abs_{split}_accuracy_diff"] = _max_abs(col(reference, f"{split}_accuracy"), col(other, f"{split}_accuracy"))
+        result[f"max_abs_{split}_accuracy_diff"] = _max_abs(
+            col(reference, f"{split}_accuracy"), col(other, f"{split}_accuracy")
+        )
     w_diff = max(_max_abs(weights_ref[k], weights_other[k]) for k in weights_ref)
     if set(weights_ref) != set(weights_other):
         reasons.append(f"different parameters: {sorted(weights_ref)} vs {sorted(weights_other)}")
@@ -60,8 +69,10 @@ def compare_runs(reference: list[dict], other: list[dict], weights_ref: dict[str
     result["max_rel_weight_diff"] = w_diff / scale if scale > 0 else w_diff
     finite = math.isfinite(result["max_rel_train_loss_diff"])
     if not finite or result["max_rel_train_loss_diff"] > tolerances["loss_rtol"]:
-        reasons.append(f"training loss differs by {result['max_rel_train_loss_diff']:.3g} relative "
-                       f"(tolerance {tolerances['loss_rtol']:g})")
+        reasons.append(
+            f"training loss differs by {result['max_rel_train_loss_diff']:.3g} relative "
+            f"(tolerance {tolerances['loss_rtol']:g})"
+        )
     if not math.isfinite(w_diff) or w_diff > tolerances["weights_atol"]:
         reasons.append(f"final weights differ by {w_diff:.3g} (tolerance {tolerances['weights_atol']:g})")
     acc = max(result[f"max_abs_{s}_accuracy_diff"] for s in ("train", "val", "test"))
@@ -73,8 +84,9 @@ def compare_runs(reference: list[dict], other: list[dict], weights_ref: dict[str
     return result
 
 
-def compare_with_reference(run: dict[str, Path], references: list[dict[str, Path]], tolerances: dict,
-                           dtype: str) -> dict:
+def compare_with_reference(
+    run: dict[str, Path], references: list[dict[str, Path]], tolerances: dict, dtype: str
+) -> dict:
     """Compare a framework run with the NumPy run of the same lr among ``references``.
 
     Args:
@@ -89,5 +101,10 @@ def compare_with_reference(run: dict[str, Path], references: list[dict[str, Path
     ref = by_lr[summary["lr"]]
     result = {"backend": summary["backend"], "reference": grid.NUMPY}
     result |= {key: summary[key] for key in ("batch_size", "n_train", "lr", "lr_path", "seed")} | {"dtype": dtype}
-    return result | compare_runs(read_history(ref["history"]), read_history(run["history"]),
-                                 read_weights(ref["weights"]), read_weights(run["weights"]), tolerances)
+    return result | compare_runs(
+        read_history(ref["history"]),
+        read_history(run["history"]),
+        read_weights(ref["weights"]),
+        read_weights(run["weights"]),
+        tolerances,
+    )

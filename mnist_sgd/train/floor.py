@@ -52,7 +52,9 @@ def least_squares_floor(train: EvalSet, others: list[EvalSet], bias: bool = Fals
     params, rank = least_squares_params(train.X, train.Y, bias)
     out: dict = {"n": len(train.X), "rank": rank, "bias": bias}
     for data in [train, *others]:
-        X64 = EvalSet(data.name, np.asarray(data.X, dtype=np.float64), np.asarray(data.Y, dtype=np.float64), data.labels)
+        X64 = EvalSet(
+            data.name, np.asarray(data.X, dtype=np.float64), np.asarray(data.Y, dtype=np.float64), data.labels
+        )
         out[f"{data.name}_loss"], out[f"{data.name}_accuracy"] = evaluate(params, X64)
     out["floor_loss"] = out["train_loss"]
     out["lambda_max"] = largest_eigenvalue(train.X)

@@ -10,8 +10,7 @@ import math
 from collections import defaultdict
 
 #: The selection rule, as written into every lr-choice file and the report.
-CRITERION = ("best mean final validation accuracy; ties: lower validation loss, then smaller lr; "
-             "diverged runs excluded")
+CRITERION = "best mean final validation accuracy; ties: lower validation loss, then smaller lr; diverged runs excluded"
 
 
 def choose_lr(summaries: list[dict]) -> dict:
@@ -45,5 +44,10 @@ def choose_lr(summaries: list[dict]) -> dict:
 
 def lr_choice_record(backend: str, batch_size: int, n_train: int, summaries: list[dict]) -> dict:
     """The lr-choice file of one point: its key, :data:`CRITERION` and :func:`choose_lr`."""
-    return {"backend": backend, "batch_size": batch_size, "n_train": n_train, "criterion": CRITERION,
-            **choose_lr(summaries)}
+    return {
+        "backend": backend,
+        "batch_size": batch_size,
+        "n_train": n_train,
+        "criterion": CRITERION,
+        **choose_lr(summaries),
+    }

@@ -44,4 +44,3 @@ def minibatches(order: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
     """Consecutive slices of ``order`` of length ``batch_size``; the last one may be shorter."""
     for start in range(0, len(order), batch_size):
         yield order[start : start + batch_size]
-

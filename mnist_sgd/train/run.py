@@ -66,16 +66,26 @@ def train_run(settings: RunSettings, sets: list[EvalSet]) -> tuple[History, Para
     d = train_set.X.shape[1]
     params = Params.zeros(d, N_CLASSES, settings.dtype, settings.bias)
     trainer = make_trainer(settings.backend, train_set.X, train_set.Y, params, settings.batch_size, settings.lr)
-    history = fit(trainer, len(train_set.X), sets, epochs=settings.epochs, seed=settings.seed,
-                  divergence_factor=settings.divergence_factor)
+    history = fit(
+        trainer,
+        len(train_set.X),
+        sets,
+        epochs=settings.epochs,
+        seed=settings.seed,
+        divergence_factor=settings.divergence_factor,
+    )
     return history, trainer.params()
 
 
 def execution_host(env: dict[str, str] | None = None) -> dict:
     """Where this process runs: the host and, under SLURM, the job (and array task) ids."""
     env = os.environ if env is None else env
-    return {"host": platform.node(), "slurm_job_id": env.get("SLURM_JOB_ID"),
-            "slurm_array_job_id": env.get("SLURM_ARRAY_JOB_ID"), "slurm_array_task_id": env.get("SLURM_ARRAY_TASK_ID")}
+    return {
+        "host": platform.node(),
+        "slurm_job_id": env.get("SLURM_JOB_ID"),
+        "slurm_array_job_id": env.get("SLURM_ARRAY_JOB_ID"),
+        "slurm_array_task_id": env.get("SLURM_ARRAY_TASK_ID"),
+    }
 
 
 def _json_number(x: float) -> float | str:

@@ -21,8 +21,16 @@ from mnist_sgd.train.loop import History
 from mnist_sgd.train.sgd import Params
 
 HISTORY_COLUMNS = (
-    "epoch", "updates", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
-    "test_loss", "test_accuracy", "train_seconds", "eval_seconds",
+    "epoch",
+    "updates",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "test_loss",
+    "test_accuracy",
+    "train_seconds",
+    "eval_seconds",
 )
 #: Columns of history.csv that are measured times, not results (they differ between reruns).
 TIMING_COLUMNS = ("train_seconds", "eval_seconds")
@@ -38,8 +46,14 @@ def history_csv(history: History) -> str:
     return buffer.getvalue()
 
 
-def write_run(history: History, params: Params, summary: dict, history_path: str | Path,
-              summary_path: str | Path, weights_path: str | Path) -> None:
+def write_run(
+    history: History,
+    params: Params,
+    summary: dict,
+    history_path: str | Path,
+    summary_path: str | Path,
+    weights_path: str | Path,
+) -> None:
     """Write the three files atomically (weights first, summary last)."""
     buffer = io.BytesIO()
     arrays = {"W": np.ascontiguousarray(params.W)} | ({} if params.b is None else {"b": params.b})
@@ -52,8 +66,10 @@ def write_run(history: History, params: Params, summary: dict, history_path: str
 def read_history(path: str | Path) -> list[dict]:
     """A history.csv as rows (numbers as int/float)."""
     with open(path) as fh:
-        return [{k: (int(v) if k in ("epoch", "updates") else float(v)) for k, v in row.items()}
-                for row in csv.DictReader(fh)]
+        return [
+            {k: (int(v) if k in ("epoch", "updates") else float(v)) for k, v in row.items()}
+            for row in csv.DictReader(fh)
+        ]
 
 
 def read_summary(path: str | Path) -> dict:

@@ -1,13 +1,14 @@
 # Config validation, the experiment grid and the input functions shared by every rule.
 # Every path comes from mnist_sgd/layout.py (imported as `layout`).
-import os
 import sys
 
-# The rule scripts import the repository's package: put it on the path of this process and
-# of every job (local, --use-conda, or on a cluster node).
+# Rule scripts import the repository's package: put it on the path of this process and,
+# through PYTHONPATH, of every job (local, --use-conda, or on a cluster node).
 sys.path.insert(0, workflow.basedir)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p)
 
+from mnist_sgd.job import add_to_pythonpath
+
+add_to_pythonpath(workflow.basedir)
 from mnist_sgd import grid, layout
 from mnist_sgd.config import ConfigError, validate_config
 from mnist_sgd.data.download import MNIST_SHA256
@@ -137,9 +138,7 @@ def all_targets(wildcards):
 def point_runs(backend, batch, n, seed=None):
     """The runs of every lr (and seed, unless given) of one (backend, B, N') point."""
     seeds = config["training"]["seeds"] if seed is None else [int(seed)]
-    return [
-        grid.Run(backend, int(batch), int(n), lr, s) for lr in config["grid"]["learning_rates"] for s in seeds
-    ]
+    return [grid.Run(backend, int(batch), int(n), lr, s) for lr in config["grid"]["learning_rates"] for s in seeds]
 
 
 def point_summaries(wildcards):
@@ -191,3 +190,8 @@ def run_benchmarks(wildcards):
 
 def floor_benchmarks(wildcards):
     return [layout.benchmark("least_squares_floor", layout.subset_key(n, s)) for n, s in grid.subset_keys(config)]
+
+
+def caption(name):
+    """A caption file (report/captions/), relative to the rule files, for report()."""
+    return f"../../{layout.caption(name)}"

@@ -7,11 +7,6 @@ from mnist_sgd.report.provenance import git_state
 REPORT_FIGURES = figure_names(config)
 
 
-def caption(name):
-    """A caption file, relative to this rule file (Snakemake's report reads it from here)."""
-    return f"../../{layout.caption(name)}"
-
-
 rule aggregate:
     input:
         summaries=run_files("summary.json", all_runs()),
@@ -50,7 +45,12 @@ rule figures:
     conda:
         "../../environment.yml"
     params:
-        code=code_digest("mnist_sgd/report/figures.py", "mnist_sgd/report/queries.py", "mnist_sgd/report/tables.py", "mnist_sgd/grid.py"),
+        code=code_digest(
+            "mnist_sgd/report/figures.py",
+            "mnist_sgd/report/queries.py",
+            "mnist_sgd/report/tables.py",
+            "mnist_sgd/grid.py",
+        ),
     message:
         "Drawing the report's figures (results/figures/)"
     script:

@@ -66,7 +66,13 @@ rule least_squares_floor:
         mem_mb=4000,
     params:
         bias=config["training"]["bias"],
-        code=code_digest("mnist_sgd/data/dataset.py", "mnist_sgd/train/floor.py", "mnist_sgd/train/loop.py", "mnist_sgd/train/sgd.py", "mnist_sgd/train/run.py"),
+        code=code_digest(
+            "mnist_sgd/data/dataset.py",
+            "mnist_sgd/train/floor.py",
+            "mnist_sgd/train/loop.py",
+            "mnist_sgd/train/sgd.py",
+            "mnist_sgd/train/run.py",
+        ),
     message:
         "Least-squares floor of N'={wildcards.n} (seed {wildcards.seed})"
     script:
