@@ -28,6 +28,24 @@ def local_mnist_mirror() -> str | None:
     return str(DEFAULT_MIRROR) if DEFAULT_MIRROR.is_dir() else None
 
 
+def snakemake_command(workdir: Path, config: dict, *args: str, snakefile: Path | str | None = None) -> list[str]:
+    """The command line of the real Snakemake on ``config`` (written to ``workdir/config.yaml``)
+    with ``workdir`` as working directory; ``args`` are targets and further options."""
+    import yaml
+
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile or REPO_ROOT / "Snakefile"),
+            "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]  # fmt: skip
+
+
+def mirror_environment() -> dict[str, str]:
+    """The environment with MNIST_MIRROR set to the local mirror (skips the test without one)."""
+    mirror = local_mnist_mirror()
+    if mirror is None:
+        pytest.skip("no MNIST mirror (set MNIST_MIRROR)")
+    return os.environ | {"MNIST_MIRROR": mirror}
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The repository's root folder (holds Snakefile, config.yaml, mnist_sgd/)."""

@@ -4,14 +4,12 @@ import csv
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
-import yaml
 
-from conftest import REPO_ROOT, local_mnist_mirror
+from conftest import mirror_environment, snakemake_command
 
 SMALL = {  # 2 lrs x 2 seeds, long enough (a few seconds per job) for a second run to meet the first
     "training": {"epochs": 50, "seeds": [0, 1]},
@@ -25,28 +23,11 @@ LOCK_MESSAGE = "Directory cannot be locked"  # snakemake.exceptions.LockExceptio
 
 def command(workdir, cores):
     """The snakemake command line for SMALL in ``workdir`` (the config file written there)."""
-    (workdir / "config.yaml").write_text(yaml.safe_dump(SMALL))
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO_ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        *TARGETS,
-        "--cores",
-        str(cores),
-        "--configfile",
-        str(workdir / "config.yaml"),
-    ]
+    return snakemake_command(workdir, SMALL, *TARGETS, "--cores", str(cores))
 
 
 def environment():
-    mirror = local_mnist_mirror()
-    if mirror is None:
-        pytest.skip("no MNIST mirror (set MNIST_MIRROR)")
-    return os.environ | {"MNIST_MIRROR": mirror}
+    return mirror_environment()
 
 
 def run(workdir, cores):

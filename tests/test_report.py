@@ -14,14 +14,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import local_mnist_mirror
+from conftest import local_mnist_mirror, snakemake_command
 from mnist_sgd import layout
 from mnist_sgd.report.catalog import figure_names
 from mnist_sgd.report.commentary import batch_size_comment, subset_size_comment
@@ -246,20 +245,7 @@ def tiny_report(repo_root, tmp_path_factory):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} missing: apt-get install -y poppler-utils")
     work = tmp_path_factory.mktemp("report")
-    (work / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        snakefile(repo_root),
-        "--directory",
-        str(work),
-        "--configfile",
-        str(work / "tiny.yaml"),
-        "--cores",
-        "2",
-    ]
+    cmd = snakemake_command(work, TINY, "--cores", "2", snakefile=snakefile(repo_root))
     env = os.environ | {"MNIST_MIRROR": mirror}
     result = subprocess.run([*cmd, *REPORT], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

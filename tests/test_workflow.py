@@ -2,14 +2,11 @@
 
 import csv
 import json
-import os
 import subprocess
-import sys
 
 import pytest
-import yaml
 
-from conftest import local_mnist_mirror
+from conftest import mirror_environment, snakemake_command
 
 TINY = {
     "training": {"epochs": 3, "seeds": [0]},
@@ -19,27 +16,10 @@ TINY = {
 TARGETS = ["results/lr_choice/numpy/b50_n500.json", "results/floor/n500_seed0.json"]
 
 
-def run_tiny(repo_root, workdir, cores):
-    mirror = local_mnist_mirror()
-    if mirror is None:
-        pytest.skip("no MNIST mirror (set MNIST_MIRROR)")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
+def run_tiny(workdir, cores):
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(repo_root / "Snakefile"),
-            "--directory",
-            str(workdir),
-            *TARGETS,
-            "--cores",
-            str(cores),
-            "--configfile",
-            str(workdir / "config.yaml"),
-        ],
-        env=os.environ | {"MNIST_MIRROR": mirror},
+        snakemake_command(workdir, TINY, *TARGETS, "--cores", str(cores)),
+        env=mirror_environment(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -50,7 +30,7 @@ def run_tiny(repo_root, workdir, cores):
 
 @pytest.fixture(scope="module")
 def tiny_run(repo_root, tmp_path_factory):
-    return run_tiny(repo_root, tmp_path_factory.mktemp("tiny"), 2)
+    return run_tiny(tmp_path_factory.mktemp("tiny"), 2)
 
 
 def test_tiny_grid_yields_the_lr_choice(tiny_run):
