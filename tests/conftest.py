@@ -30,12 +30,13 @@ def local_mnist_mirror() -> str | None:
 
 def snakemake_command(workdir: Path, config: dict, *args: str, snakefile: Path | str | None = None) -> list[str]:
     """The command line of the real Snakemake on ``config`` (written to ``workdir/config.yaml``)
-    with ``workdir`` as working directory; ``args`` are targets and further options."""
+    with ``workdir`` as working directory; ``args`` are targets and further options (they come
+    before ``--configfile``, which takes every word after it)."""
     import yaml
 
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     return [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile or REPO_ROOT / "Snakefile"),
-            "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]  # fmt: skip
+            "--directory", str(workdir), *args, "--configfile", str(workdir / "config.yaml")]  # fmt: skip
 
 
 def mirror_environment() -> dict[str, str]:

@@ -245,12 +245,15 @@ def tiny_report(repo_root, tmp_path_factory):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} missing: apt-get install -y poppler-utils")
     work = tmp_path_factory.mktemp("report")
-    cmd = snakemake_command(work, TINY, "--cores", "2", snakefile=snakefile(repo_root))
+
+    def command(*args):
+        return snakemake_command(work, TINY, "--cores", "2", *args, snakefile=snakefile(repo_root))
+
     env = os.environ | {"MNIST_MIRROR": mirror}
-    result = subprocess.run([*cmd, *REPORT], env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command(*REPORT), env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = subprocess.run(
-        [*cmd, "--report", layout.snakemake_report()], env=env, capture_output=True, text=True, timeout=300
+        command("--report", layout.snakemake_report()), env=env, capture_output=True, text=True, timeout=300
     )
     assert report.returncode == 0, report.stderr[-3000:]
     pdf = str(work / REPORT[1])

@@ -46,7 +46,9 @@ rule figures:
         "../../environment.yml"
     params:
         code=code_digest(
-            "mnist_sgd/report/figures.py",
+            "mnist_sgd/report/*figures.py",
+            "mnist_sgd/report/plotting.py",
+            "mnist_sgd/report/catalog.py",
             "mnist_sgd/report/queries.py",
             "mnist_sgd/report/tables.py",
             "mnist_sgd/grid.py",
