@@ -100,6 +100,11 @@ def lr_choice(backend, batch, n) -> str:
     return f"{RESULTS}/lr_choice/{point_key(backend, batch, n)}.json"
 
 
+def lr_round(backend, batch, n, round) -> str:
+    """One round of the lr search at a point: what was tried, the choice, the next lrs (JSON)."""
+    return f"{RESULTS}/lr_search/{point_key(backend, batch, n)}/round{round}.json"
+
+
 def consistency(backend, batch, n, lr, seed) -> str:
     """A framework run compared with the NumPy run of the same key (JSON)."""
     return f"{RESULTS}/consistency/{run_key(backend, batch, n, lr, seed)}.json"

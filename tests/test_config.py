@@ -96,7 +96,7 @@ BAD = [
     (
         {"trainig": {}},
         "unknown key 'trainig' (did you mean 'training'?)",
-        "allowed keys: consistency, data, frameworks, grid, report, training",
+        "allowed keys: consistency, data, frameworks, grid, lr_search, report, training",
     ),
     (
         {"training": {"epoch": 5}},
@@ -255,9 +255,11 @@ def test_dry_run_plans_the_whole_grid(repo_root, tmp_path):
         parts = line.split()
         if len(parts) == 2 and parts[1].isdigit():
             counts[parts[0]] = int(parts[1])
-    # 8 points x 6 lrs (NumPy) + TensorFlow and PyTorch at the comparison point
-    assert counts["train"] == 8 * 6 + 2
-    assert counts["choose_lr"] == 8
+    # round 0 of the lr search: 8 points x 7 lrs (NumPy) + TensorFlow and PyTorch at the
+    # comparison point; later rounds are planned once round 0 has run (checkpoint lr_search_round)
+    assert counts["train"] == 8 * 7 + 2
+    assert counts["lr_search_round"] == 8 and counts["choose_lr"] == 8
+    assert "checkpoint jobs, which will result in alteration of the DAG" in out
     assert counts["least_squares_floor"] == 5  # N' = 100, 500, 1000, 10000 and the full set
     assert counts["compare_backends"] == 2
     for path in ["numpy/b1/n50000/lr0.001/seed0", "numpy/b100/n100/lr0.5/seed0", "pytorch/b100/n50000/lrchosen/seed0"]:

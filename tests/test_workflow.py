@@ -7,11 +7,13 @@ import subprocess
 import pytest
 
 from conftest import mirror_environment, snakemake_command
+from mnist_sgd import grid
 
 TINY = {
     "training": {"epochs": 3, "seeds": [0]},
     "grid": {"batch_sizes": [], "subset_sizes": [500], "subset_batch_size": 50, "learning_rates": [0.01, 0.03, 0.5]},
     "frameworks": {"backends": []},
+    "lr_search": {"max_rounds": 1, "last_epochs": 1},
 }
 TARGETS = ["results/lr_choice/numpy/b50_n500.json", "results/floor/n500_seed0.json"]
 
@@ -33,21 +35,32 @@ def tiny_run(repo_root, tmp_path_factory):
     return run_tiny(tmp_path_factory.mktemp("tiny"), 2)
 
 
-def test_tiny_grid_yields_the_lr_choice(tiny_run):
+def test_tiny_grid_yields_the_lr_choice_after_one_round_of_search(tiny_run):
     work = tiny_run
     choice = json.loads((work / TARGETS[0]).read_text())
     candidates = {c["lr"]: c for c in choice["candidates"]}
-    assert set(candidates) == {0.01, 0.03, 0.5}
+    round0 = json.loads((work / "results/lr_search/numpy/b50_n500/round0.json").read_text())
+    # the grid, plus what round 0 proposed (tried in round 1); the search stops after 1 extra round
+    assert set(candidates) == {0.01, 0.03, 0.5, *round0["next_lrs"]}
+    assert {lr for lr, c in candidates.items() if c["round"] == 1} == set(round0["next_lrs"])
+    assert choice["rounds"] == (1 if round0["next_lrs"] else 0)
     assert candidates[0.5]["diverged"] and not candidates[0.5]["chosen"]
     summaries = {
-        lr: json.loads((work / f"results/runs/numpy/b50/n500/lr{lr}/seed0/summary.json").read_text())
-        for lr in ("0.01", "0.03", "0.5")
+        lr: json.loads((work / f"results/runs/numpy/b50/n500/lr{grid.format_lr(lr)}/seed0/summary.json").read_text())
+        for lr in candidates
     }
-    assert summaries["0.5"]["status"] == "diverged"
-    ok = {float(lr): s for lr, s in summaries.items() if s["status"] == "ok"}
-    best = max(ok.values(), key=lambda s: (s["final_val_accuracy"], -s["final_val_loss"]))
+    assert summaries[0.5]["status"] == "diverged"
+    ok = {lr: s for lr, s in summaries.items() if s["status"] == "ok"}
+    # the criterion with last_epochs = 1: final validation accuracy; ties within one standard
+    # error (10,000 validation images) go to the lowest validation loss
+    top = max(s["final_val_accuracy"] for s in ok.values())
+    se = (top * (1 - top) / 10_000) ** 0.5
+    tied = [s for s in ok.values() if top - s["final_val_accuracy"] <= se]
+    best = min(tied, key=lambda s: (s["final_val_loss"], s["lr"]))
     assert choice["chosen_lr"] == best["lr"]
     assert candidates[best["lr"]]["mean_val_accuracy"] == best["final_val_accuracy"]
+    below = [lr for lr in candidates if lr < best["lr"]]
+    assert choice["bracket"]["below"] == (max(below) if below else None)
     floor = json.loads((work / TARGETS[1]).read_text())
     for s in ok.values():
         assert s["final_train_loss"] >= floor["floor_loss"]

@@ -1,6 +1,8 @@
 # Config validation, the experiment grid and the input functions shared by every rule.
 # Every path comes from mnist_sgd/layout.py (imported as `layout`).
+import json
 import sys
+from pathlib import Path
 
 # Rule scripts import the repository's package: put it on the path of this process and,
 # through PYTHONPATH, of every job (local, --use-conda, or on a cluster node).
@@ -29,6 +31,7 @@ wildcard_constraints:
     n=r"[1-9][0-9]*",
     lr=rf"[0-9]+(\.[0-9]+)?|{grid.CHOSEN}",
     seed=r"[0-9]+",
+    round=r"[0-9]+",
 
 
 # ---- wildcard patterns of the job keys ---------------------------------------------
@@ -95,6 +98,33 @@ def run_files(name, runs):
     return [layout.run_file(name, **r.fields) for r in runs]
 
 
+def searched_lrs(backend, batch, n, rounds=None):
+    """The lrs tried at a (backend, B, N') point: the configured grid, then the lrs each round
+    of the lr search proposed (read from the checkpoint lr_search_round), for the first
+    ``rounds`` rounds or until a round proposes none. Returns (lrs, index of the last round read)."""
+    lrs = list(config["grid"]["learning_rates"])
+    r = 0
+    while rounds is None or r < rounds:
+        found = json.loads(
+            Path(checkpoints.lr_search_round.get(backend=backend, batch=batch, n=n, round=r).output[0]).read_text()
+        )
+        if not found["next_lrs"]:
+            break
+        lrs += found["next_lrs"]
+        r += 1
+    return lrs, r
+
+
+def searched_runs():
+    """Every run after the lr search: each lr-choice point at every lr it tried, and the
+    framework runs that follow NumPy's choice ("chosen")."""
+    runs = []
+    for backend, p in lr_choice_points():
+        lrs, _ = searched_lrs(backend, p.batch_size, p.n_train)
+        runs += [grid.Run(backend, p.batch_size, p.n_train, lr, s) for lr in lrs for s in config["training"]["seeds"]]
+    return runs + [r for r in framework_runs() if r.lr == grid.CHOSEN]
+
+
 def lr_choice_points():
     """(backend, point) of every lr choice: NumPy's at every point, a framework's where it
     trains the whole lr grid."""
@@ -135,15 +165,28 @@ def all_targets(wildcards):
 # ---- input functions ---------------------------------------------------------------
 
 
-def point_runs(backend, batch, n, seed=None):
-    """The runs of every lr (and seed, unless given) of one (backend, B, N') point."""
+def point_runs(backend, batch, n, lrs, seed=None):
+    """The runs at ``lrs`` (and every seed, unless given) of one (backend, B, N') point."""
     seeds = config["training"]["seeds"] if seed is None else [int(seed)]
-    return [grid.Run(backend, int(batch), int(n), lr, s) for lr in config["grid"]["learning_rates"] for s in seeds]
+    return [grid.Run(backend, int(batch), int(n), lr, s) for lr in lrs for s in seeds]
 
 
-def point_summaries(wildcards):
-    """Summaries of every lr and seed of one (backend, B, N') point, for choose_lr."""
-    return run_files("summary.json", point_runs(wildcards.backend, wildcards.batch, wildcards.n))
+def search_round_inputs(wildcards):
+    """Round r of the lr search at a point: the runs of every lr tried in rounds 0..r, and the
+    previous round's result (which says which lrs round r added)."""
+    r = int(wildcards.round)
+    lrs, _ = searched_lrs(wildcards.backend, wildcards.batch, wildcards.n, rounds=r)
+    runs = point_runs(wildcards.backend, wildcards.batch, wildcards.n, lrs)
+    inputs = {"summaries": run_files("summary.json", runs), "histories": run_files("history.csv", runs)}
+    if r > 0:
+        inputs["previous"] = layout.lr_round(wildcards.backend, wildcards.batch, wildcards.n, r - 1)
+    return inputs
+
+
+def final_search_round(wildcards):
+    """The last round of the lr search at a point (the one that proposed no further lr)."""
+    _, r = searched_lrs(wildcards.backend, wildcards.batch, wildcards.n)
+    return layout.lr_round(wildcards.backend, wildcards.batch, wildcards.n, r)
 
 
 def subset_file(wildcards):
@@ -174,7 +217,8 @@ def reference_inputs(wildcards):
     """The NumPy run(s) a framework run is compared with: the same key, or for an lr of
     "chosen" every NumPy lr of that point plus the choice (picked at run time)."""
     if wildcards.lr == grid.CHOSEN:
-        refs = point_runs(grid.NUMPY, wildcards.batch, wildcards.n, wildcards.seed)
+        lrs, _ = searched_lrs(grid.NUMPY, wildcards.batch, wildcards.n)
+        refs = point_runs(grid.NUMPY, wildcards.batch, wildcards.n, lrs, wildcards.seed)
     else:
         refs = [grid.Run(grid.NUMPY, int(wildcards.batch), int(wildcards.n), wildcards.lr, int(wildcards.seed))]
     inputs = {f"ref_{name.split('.')[0]}": run_files(name, refs) for name in layout.RUN_FILES}
@@ -183,9 +227,14 @@ def reference_inputs(wildcards):
     return inputs
 
 
+def searched_run_files(name):
+    """Input function: one file of every run after the lr search (see searched_runs)."""
+    return lambda wildcards: run_files(name, searched_runs())
+
+
 def run_benchmarks(wildcards):
-    """The benchmark file of every training job, in the order of all_runs()."""
-    return [layout.benchmark("train", layout.run_key(**r.fields)) for r in all_runs()]
+    """The benchmark file of every training job, in the order of searched_runs()."""
+    return [layout.benchmark("train", layout.run_key(**r.fields)) for r in searched_runs()]
 
 
 def floor_benchmarks(wildcards):

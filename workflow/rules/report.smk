@@ -9,8 +9,8 @@ REPORT_FIGURES = figure_names(config)
 
 rule aggregate:
     input:
-        summaries=run_files("summary.json", all_runs()),
-        histories=run_files("history.csv", all_runs()),
+        summaries=searched_run_files("summary.json"),
+        histories=searched_run_files("history.csv"),
         benchmarks=run_benchmarks,
         floors=floor_files(),
         lr_choices=lr_choice_files(),

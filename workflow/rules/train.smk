@@ -79,9 +79,29 @@ rule least_squares_floor:
         "../../scripts/least_squares_floor.py"
 
 
+checkpoint lr_search_round:
+    input:
+        unpack(search_round_inputs),
+    output:
+        layout.lr_round("{backend}", "{batch}", "{n}", "{round}"),
+    log:
+        layout.log("lr_search_round", f"{POINT}_round{{round}}"),
+    conda:
+        "../../environment.yml"
+    params:
+        search=config["lr_search"],
+        n_val=config["data"]["n_val"],
+        grid_lrs=config["grid"]["learning_rates"],
+        code=code_digest("mnist_sgd/train/lr_choice.py"),
+    message:
+        "lr search at {wildcards.backend} B={wildcards.batch} N'={wildcards.n}: round {wildcards.round}"
+    script:
+        "../../scripts/lr_search_round.py"
+
+
 rule choose_lr:
     input:
-        point_summaries,
+        final_search_round,
     output:
         layout.lr_choice("{backend}", "{batch}", "{n}"),
     log:
@@ -89,9 +109,11 @@ rule choose_lr:
     conda:
         "../../environment.yml"
     params:
+        search=config["lr_search"],
+        n_val=config["data"]["n_val"],
         code=code_digest("mnist_sgd/train/lr_choice.py"),
     message:
-        "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} on validation accuracy"
+        "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} (final round of the search)"
     script:
         "../../scripts/choose_lr.py"
 
