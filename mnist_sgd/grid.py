@@ -13,11 +13,20 @@ from dataclasses import dataclass
 import numpy as np
 
 NUMPY = "numpy"
-#: The framework backends, in the order the report shows them.
+#: The framework backends that follow the shared minibatch order (compared to rounding error),
+#: in the order the report shows them.
 FRAMEWORKS = ("tensorflow", "pytorch")
-BACKENDS = (NUMPY, *FRAMEWORKS)
+#: The frameworks as a student writes them, with their own shuffling (compared statistically).
+IDIOMATIC = ("keras_fit", "pytorch_loader")
+BACKENDS = (NUMPY, *FRAMEWORKS, *IDIOMATIC)
 #: How the report names each backend.
-BACKEND_NAMES = {NUMPY: "NumPy", "tensorflow": "TensorFlow", "pytorch": "PyTorch"}
+BACKEND_NAMES = {
+    NUMPY: "NumPy",
+    "tensorflow": "TensorFlow",
+    "pytorch": "PyTorch",
+    "keras_fit": "Keras model.fit",
+    "pytorch_loader": "PyTorch DataLoader",
+}
 #: Path value of the lr of a framework run that follows NumPy's lr choice at its point.
 CHOSEN = "chosen"
 
@@ -106,8 +115,9 @@ def framework_points(config: dict) -> list[Point]:
 
 
 def framework_runs(config: dict) -> list[Run]:
-    """Framework runs at :func:`framework_points`: at NumPy's chosen lr
-    (``frameworks.learning_rates: chosen``) or at every lr of the grid (``all``)."""
+    """Runs of the frameworks that follow the shared minibatch order (:data:`FRAMEWORKS`) at
+    :func:`framework_points`: at NumPy's chosen lr (``frameworks.learning_rates: chosen``) or
+    at every lr of the grid (``all``)."""
     if config["frameworks"]["learning_rates"] == "all":
         lrs = [format_lr(lr) for lr in config["grid"]["learning_rates"]]
     else:
@@ -116,7 +126,20 @@ def framework_runs(config: dict) -> list[Run]:
         Run(backend, p.batch_size, p.n_train, lr, seed)
         for p in framework_points(config)
         for backend in config["frameworks"]["backends"]
+        if backend in FRAMEWORKS
         for lr in lrs
+        for seed in config["training"]["seeds"]
+    ]
+
+
+def idiomatic_runs(config: dict) -> list[Run]:
+    """Runs of the frameworks as a student writes them (:data:`IDIOMATIC`, their own shuffling):
+    at the comparison point and NumPy's chosen lr, every seed."""
+    p = comparison_point(config)
+    return [
+        Run(backend, p.batch_size, p.n_train, CHOSEN, seed)
+        for backend in config["frameworks"]["backends"]
+        if backend in IDIOMATIC
         for seed in config["training"]["seeds"]
     ]
 

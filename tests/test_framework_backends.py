@@ -192,3 +192,27 @@ def test_tensorflow_loss_convention(subset_sets):
     ours = float(half_sum_squared_loss(S, Y))
     assert ours == pytest.approx(squared_loss(params, X, Y), rel=1e-12)
     assert ours == pytest.approx(5 * float(keras.losses.MeanSquaredError(dtype="float64")(Y, S)), rel=1e-12)
+
+
+# ---- the frameworks as a student writes them: their own shuffling, compared statistically ----
+
+
+@pytest.mark.parametrize("backend", ["keras_fit", "pytorch_loader"])
+def test_idiomatic_framework_trains_the_same_model_to_the_same_quality(subset_sets, backend):
+    """Keras model.fit / a PyTorch DataLoader loop on the same 500 images, lr and epochs:
+    zero start (the same epoch-0 loss, 0.5), the same number of updates, other minibatches
+    (so other numbers), a loss within a few percent of NumPy's after 20 epochs, a test accuracy
+    within two binomial standard errors of NumPy's, and bit-identical reruns with one seed."""
+    pytest.importorskip("tensorflow" if backend == "keras_fit" else "torch")
+    sets = subset_sets("float32")
+    (history, params), (ref, _) = (_run(b, sets, dtype="float32", epochs=20) for b in (backend, "numpy"))
+    assert history.rows[0]["train_loss"] == ref.rows[0]["train_loss"] == 0.5
+    assert [r["updates"] for r in history.rows] == [r["updates"] for r in ref.rows]
+    losses, ref_losses = _losses(history), _losses(ref)
+    assert not np.array_equal(losses, ref_losses)  # its own shuffling: not the shared order
+    assert np.all(np.diff(losses[:5]) < 0) and abs(losses[-1] / ref_losses[-1] - 1) < 0.05
+    acc, ref_acc = history.rows[-1]["test_accuracy"], ref.rows[-1]["test_accuracy"]
+    se = math.sqrt(ref_acc * (1 - ref_acc) / len(sets[2].labels))
+    assert abs(acc - ref_acc) < 2 * se, (acc, ref_acc, se)
+    history2, params2 = _run(backend, sets, dtype="float32", epochs=20)
+    assert np.array_equal(_losses(history2), losses) and np.array_equal(params2.W, params.W)

@@ -65,7 +65,9 @@ def train_run(settings: RunSettings, sets: list[EvalSet]) -> tuple[History, Para
     train_set = sets[0]
     d = train_set.X.shape[1]
     params = Params.zeros(d, N_CLASSES, settings.dtype, settings.bias)
-    trainer = make_trainer(settings.backend, train_set.X, train_set.Y, params, settings.batch_size, settings.lr)
+    trainer = make_trainer(
+        settings.backend, train_set.X, train_set.Y, params, settings.batch_size, settings.lr, settings.seed
+    )
     history = fit(
         trainer,
         len(train_set.X),

@@ -69,11 +69,15 @@ def code_digest(*patterns):
     return digest.hexdigest()[:16]
 
 
-TRAINING_CODE = code_digest(
-    *[f"mnist_sgd/train/{m}.py" for m in ("sgd", "minibatches", "loop", "run", "run_files")],
-    "mnist_sgd/train/backends/*.py",
-    "mnist_sgd/data/dataset.py",
-)
+def training_code(wildcards):
+    """Digest of the code behind a training run's numbers: the shared training modules and its
+    own backend (a change in one backend does not rerun the others' runs)."""
+    return code_digest(
+        *[f"mnist_sgd/train/{m}.py" for m in ("sgd", "minibatches", "loop", "run", "run_files")],
+        "mnist_sgd/train/backends/__init__.py",
+        f"mnist_sgd/train/backends/{wildcards.backend}_backend.py",
+        "mnist_sgd/data/dataset.py",
+    )
 
 
 # ---- the grid ----------------------------------------------------------------------
@@ -89,9 +93,14 @@ def framework_runs():
     return grid.framework_runs(config)
 
 
+def idiomatic_runs():
+    """Keras model.fit and PyTorch DataLoader runs (own shuffling) at the comparison point."""
+    return grid.idiomatic_runs(config)
+
+
 def all_runs():
-    """Every run: the NumPy grid, then the framework runs."""
-    return numpy_runs() + framework_runs()
+    """Every run of round 0 of the lr search: the NumPy grid, the framework runs, the idiomatic runs."""
+    return numpy_runs() + framework_runs() + idiomatic_runs()
 
 
 def run_files(name, runs):
@@ -117,12 +126,12 @@ def searched_lrs(backend, batch, n, rounds=None):
 
 def searched_runs():
     """Every run after the lr search: each lr-choice point at every lr it tried, and the
-    framework runs that follow NumPy's choice ("chosen")."""
+    framework and idiomatic runs that follow NumPy's choice ("chosen")."""
     runs = []
     for backend, p in lr_choice_points():
         lrs, _ = searched_lrs(backend, p.batch_size, p.n_train)
         runs += [grid.Run(backend, p.batch_size, p.n_train, lr, s) for lr in lrs for s in config["training"]["seeds"]]
-    return runs + [r for r in framework_runs() if r.lr == grid.CHOSEN]
+    return runs + [r for r in framework_runs() if r.lr == grid.CHOSEN] + idiomatic_runs()
 
 
 def lr_choice_points():

@@ -41,7 +41,7 @@ rule train:
         dtype=config["training"]["dtype"],
         bias=config["training"]["bias"],
         divergence_factor=config["training"]["divergence_factor"],
-        code=TRAINING_CODE,
+        code=training_code,
     message:
         "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr} seed={wildcards.seed}"
     script:

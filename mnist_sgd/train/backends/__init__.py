@@ -18,8 +18,17 @@ from mnist_sgd.train.sgd import Params
 MODULES = {name: f"mnist_sgd.train.backends.{name}_backend" for name in grid.BACKENDS}
 
 
-def make_trainer(backend: str, X: np.ndarray, Y: np.ndarray, params: Params, batch_size: int, lr: float) -> Trainer:
-    """A trainer for ``backend`` on inputs X (n, d) and one-hot targets Y (n, k), starting from ``params``."""
+def make_trainer(
+    backend: str, X: np.ndarray, Y: np.ndarray, params: Params, batch_size: int, lr: float, seed: int
+) -> Trainer:
+    """A trainer for ``backend`` on inputs X (n, d) and one-hot targets Y (n, k), starting from ``params``.
+
+    ``seed`` reaches only the backends that shuffle by themselves (``OWN_SHUFFLING``); the
+    others follow the shared per-epoch order the epoch loop hands them.
+    """
     if backend not in MODULES:
         raise ValueError(f"unknown backend {backend!r}; expected one of {sorted(MODULES)}")
-    return importlib.import_module(MODULES[backend]).Trainer(X, Y, params, batch_size, lr)
+    module = importlib.import_module(MODULES[backend])
+    if getattr(module, "OWN_SHUFFLING", False):
+        return module.Trainer(X, Y, params, batch_size, lr, seed=seed)
+    return module.Trainer(X, Y, params, batch_size, lr)
