@@ -157,20 +157,3 @@ def test_full_training_set_gradient_descent_bound(mnist_root):
 
     lam = largest_eigenvalue(load_cached_split(mnist_root, "train").images)
     assert round(lam, 1) == 38.3 and 0.0520 < 2 / lam < 0.0525
-
-
-@pytest.mark.parametrize("dtype, bias", [("float64", False), ("float32", False), ("float64", True)])
-def test_evaluation_with_padded_weights_is_the_textbook_loss_and_accuracy(dtype, bias):
-    from mnist_sgd.train.loop import EvalSet, evaluate, padded_weights
-
-    X, Y, params = random_problem(n=300, d=20, k=10, seed=4, bias=bias)
-    X, Y = X.astype(dtype), Y.astype(dtype)
-    params = Params(params.W.astype(dtype), None if params.b is None else params.b.astype(dtype))
-    labels = Y.argmax(axis=1)
-    W16 = padded_weights(params)
-    assert W16.shape == (20, 16) and W16.dtype == dtype and not W16[:, 10:].any()
-    S = X.astype(np.float64) @ params.W.astype(np.float64) + (params.b if bias else 0)
-    loss, accuracy = evaluate(params, EvalSet("train", X, Y, labels), W16)
-    assert loss == pytest.approx(np.sum((S - Y) ** 2) / (2 * len(X)), rel=1e-12 if dtype == "float64" else 1e-6)
-    assert accuracy == np.mean(S.argmax(axis=1) == labels)
-    assert (loss, accuracy) == evaluate(params, EvalSet("train", X, Y, labels))  # padded or not: same numbers

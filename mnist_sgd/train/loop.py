@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from mnist_sgd.train.minibatches import epoch_orders
-from mnist_sgd.train.sgd import Params, loss_of_scores
+from mnist_sgd.train.sgd import Params, loss_of_scores, scores
 
 #: Loss of the zero initialisation against one-hot targets: 1/(2n) * n * 1.
 INITIAL_LOSS_ZERO_INIT = 0.5
@@ -42,33 +42,10 @@ class EvalSet:
     labels: np.ndarray
 
 
-#: Width the weights are padded to (zero columns) before evaluation: OpenBLAS multiplies
-#: (n, 784) by (784, 16) faster than by (784, 10) (a full SIMD register of float32 per row
-#: of W), and the first 10 columns of the product are the same numbers.
-PAD_COLUMNS = 16
-
-
-def padded_weights(params: Params) -> np.ndarray:
-    """W (d, k) with zero columns appended up to a multiple of :data:`PAD_COLUMNS`: (d, k_padded)."""
-    d, k = params.W.shape
-    W = np.zeros((d, -(-k // PAD_COLUMNS) * PAD_COLUMNS), dtype=params.W.dtype)
-    W[:, :k] = params.W
-    return W
-
-
-def evaluate(params: Params, data: EvalSet, W_padded: np.ndarray | None = None) -> tuple[float, float]:
-    """(loss, accuracy) of ``params`` on ``data``: the squared loss and the fraction classified right.
-
-    One product X W per set gives both; ``W_padded`` (from :func:`padded_weights`, made once
-    per epoch for all sets by :func:`fit`) is only a faster layout of ``params.W``, used
-    in its place when given.
-    """
-    k = params.W.shape[1]
-    W = params.W if W_padded is None else W_padded
+def evaluate(params: Params, data: EvalSet) -> tuple[float, float]:
+    """(loss, accuracy) of ``params`` on ``data``: the squared loss and the fraction classified right."""
     with np.errstate(all="ignore"):
-        S = (data.X @ W)[:, :k]
-        if params.b is not None:
-            S += params.b
+        S = scores(params, data.X)
         loss = loss_of_scores(S, data.Y)
         accuracy = float(np.mean(S.argmax(axis=1) == data.labels))
     return loss, accuracy
@@ -110,9 +87,8 @@ def fit(
         t0 = time.perf_counter()
         row = {"epoch": epoch, "updates": updates}
         params = trainer.params()
-        W_padded = padded_weights(params)
         for data in eval_sets:
-            row[f"{data.name}_loss"], row[f"{data.name}_accuracy"] = evaluate(params, data, W_padded)
+            row[f"{data.name}_loss"], row[f"{data.name}_accuracy"] = evaluate(params, data)
         row["train_seconds"] = train_seconds
         row["eval_seconds"] = time.perf_counter() - t0
         history.rows.append(row)
