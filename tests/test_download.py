@@ -35,7 +35,7 @@ def test_first_mirror_404_second_used(http_mirror, tmp_path):
     good.mkdir()
     (good / "f.gz").write_bytes(gzip.compress(PAYLOAD))
     dest = tmp_path / "out" / "f"
-    got = fetch_verified("f", dest, [url, str(good)], SHA, timeout=5, retries=0)
+    got = fetch_verified("f", dest, [url, str(good)], SHA, timeout=5, retries=0, allow_http=True)
     assert dest.read_bytes() == PAYLOAD
     assert got.source == (good / "f.gz").as_uri() and got.sha256 == SHA
 
@@ -44,7 +44,7 @@ def test_missing_folder_then_http_mirror(http_mirror, tmp_path):
     served, url = http_mirror
     (served / "f.gz").write_bytes(gzip.compress(PAYLOAD))
     dest = tmp_path / "f"
-    got = fetch_verified("f", dest, [str(tmp_path / "nowhere"), url], SHA, timeout=5, retries=0)
+    got = fetch_verified("f", dest, [str(tmp_path / "nowhere"), url], SHA, timeout=5, retries=0, allow_http=True)
     assert got.source == url + "f.gz"
     assert dest.read_bytes() == PAYLOAD
 
@@ -62,7 +62,7 @@ def test_checksum_mismatch_raises_and_leaves_no_file(http_mirror, tmp_path):
     dest = tmp_path / "f"
     dest.write_bytes(b"stale file from an earlier run")
     with pytest.raises(DownloadError) as err:
-        fetch_verified("f", dest, [url, str(tmp_path / "nowhere")], SHA, timeout=5, retries=0)
+        fetch_verified("f", dest, [url, str(tmp_path / "nowhere")], SHA, timeout=5, retries=0, allow_http=True)
     message = str(err.value)
     assert f"{url}f.gz: ChecksumError" in message and f"expected {SHA}" in message
     assert "nowhere/f.gz" in message and "MNIST_MIRROR" in message
