@@ -426,3 +426,45 @@ def test_disk_full_while_the_arrays_are_built_then_a_clean_rebuild(reference, en
     snakemake(work, environment, target)  # space again: the next run rebuilds the cache
     manifest = json.loads((work / target).read_text())
     assert manifest == json.loads((reference / target).read_text())
+
+
+def test_aggregation_names_unreadable_run_files_and_notes_odd_ones(tmp_path):
+    import pandas as pd
+
+    from mnist_sgd.report.run_notes import (
+        METRICS,
+        AggregationError,
+        check_complete,
+        read_history,
+        read_summary,
+        run_note,
+    )
+
+    header = "epoch,updates,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy\n"
+    path = tmp_path / "run" / "history.csv"
+    path.parent.mkdir()
+    for text, message in [("", "unreadable"), (header, "has no rows"), ("epoch,updates\n0,0\n", "lacks the column")]:
+        path.write_text(text)
+        with pytest.raises(AggregationError, match=rf"{path}.*{message}.*Fix: delete the run's folder"):
+            read_history(path)
+    (tmp_path / "run" / "summary.json").write_text('{"status": ')
+    with pytest.raises(AggregationError, match="summary.json: unreadable"):
+        read_summary(tmp_path / "run" / "summary.json")
+
+    path.write_text(header + "0,0,0.5,0.1,0.5,0.1,0.5,0.1\n1,5,0.3,0.8,abc,0.7,0.3,0.7\n")
+    summary = {"status": "ok", "diverged_epoch": None, "epochs_run": 2}
+    summary |= {f"final_{c}": v for c, v in zip(METRICS, (0.3, 0.8, 0.31, 0.7, 0.3, 0.7))}
+    note = run_note(summary, read_history(path))
+    assert "not finite numbers although the run did not diverge: val_loss at epoch 1" in note
+    assert "last epoch disagrees with summary.json on val_loss" in note
+    assert "history.csv has 2 rows up to epoch 1, summary.json says 2 epochs were run" in note
+
+    key = ["backend", "seed"]
+    runs = pd.DataFrame({"backend": ["numpy", "numpy"], "seed": [0, 0]})
+    with pytest.raises(AggregationError, match="same run key"):
+        check_complete(runs, runs, 2, key)
+    runs = pd.DataFrame({"backend": ["numpy", "numpy"], "seed": [0, 1]})
+    with pytest.raises(AggregationError, match=r"without a row in the epochs table: \[\('numpy', 1\)\]"):
+        check_complete(runs, runs.iloc[:1], 2, key)
+    with pytest.raises(AggregationError, match="3 runs given but 2 rows"):
+        check_complete(runs, runs, 3, key)
