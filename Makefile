@@ -55,5 +55,9 @@ bench: bootstrap ## timing benchmarks (prints figures; needs results/data from a
 	$(PYTHON) -m perf.bench_sgd
 	$(PYTHON) -m perf.bench_backends
 
+unlock: bootstrap ## after a crash or kill -9: remove the stale lock (only when no snakemake runs here)
+	$(SNAKEMAKE) --unlock $(SNAKEMAKE_ARGS)
+	@echo "unlocked; now rerun (make report / make quick): unfinished jobs run again (--rerun-incomplete)"
+
 clean: ## remove results/, logs/ and .snakemake/ (keeps resources/ and .venv)
 	rm -rf results/ logs/ .snakemake/

@@ -57,8 +57,13 @@ def mnist_input(name) -> str:
     return name.replace("-", "_")
 
 
+def mnist_source(name) -> str:
+    """Where one MNIST file was fetched from: the mirror list, URL, SHA-256 and size (JSON)."""
+    return f"{RESOURCES}/mnist/{name}.source.json"
+
+
 def mnist_sources() -> str:
-    """Where each MNIST file was fetched from (JSON)."""
+    """Where each MNIST file was fetched from (JSON): the records of :func:`mnist_source` together."""
     return f"{RESOURCES}/mnist/sources.json"
 
 

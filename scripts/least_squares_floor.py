@@ -12,7 +12,7 @@ from mnist_sgd.train.run import load_eval_sets
 
 with output_to_log(snakemake.log[0]):
     subset = np.load(snakemake.input.subset, allow_pickle=False)
-    sets = load_eval_sets(arrays_of(snakemake.input), subset, "float64")
+    sets = load_eval_sets(arrays_of(snakemake.input), subset, "float64", snakemake.input.manifest)
     floor = least_squares_floor(sets[0], sets[1:], bias=snakemake.params.bias)
     floor |= {"n_train": int(snakemake.wildcards.n), "seed": int(snakemake.wildcards.seed)}
     print(json.dumps(floor, indent=2))

@@ -28,7 +28,7 @@ with output_to_log(snakemake.log[0]):
         divergence_factor=p.divergence_factor,
     )
     subset = np.load(snakemake.input.subset, allow_pickle=False)
-    sets = load_eval_sets(arrays_of(snakemake.input), subset, settings.dtype)
+    sets = load_eval_sets(arrays_of(snakemake.input), subset, settings.dtype, snakemake.input.manifest)
     print(f"training {settings} on {len(subset)} images")
     history, params = train_run(settings, sets)
     for row in history.rows:

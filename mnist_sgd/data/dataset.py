@@ -4,12 +4,17 @@ Splits (as in the assignment): *train* = the first ``n_train`` (50,000) training
 *val* = the next ``n_val`` (10,000), *test* = the 10,000 test images. Images are flattened
 to 784-vectors and scaled to [0, 1] (float32, divided by 255); labels are uint8 in 0..9.
 Each array is one ``.npy`` file, loaded with ``allow_pickle=False``, plus a manifest with
-shapes, dtypes, label counts and source checksums (paths: :mod:`mnist_sgd.layout`).
+shapes, dtypes, label counts, source checksums and each array's SHA-256 (paths:
+:mod:`mnist_sgd.layout`). Every job that reads the arrays checks them against the manifest
+first (:func:`verify_arrays`), so an array changed on disk after it was built -- a flipped
+byte, a truncated file -- stops the job with the file's name and the fix, instead of
+silently changing its numbers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +23,7 @@ import numpy as np
 
 from mnist_sgd import layout
 from mnist_sgd.atomic import write_json, write_npy
+from mnist_sgd.data.download import MNIST_SHA256
 from mnist_sgd.data.idx import read_mnist_pair
 
 SPLITS = layout.SPLITS
@@ -34,6 +40,33 @@ PIXEL_MEAN, PIXEL_STD = 0.1307, 0.3081
 
 class DatasetCheckError(ValueError):
     """Parsed MNIST arrays that disagree with the published facts."""
+
+
+class CorruptCacheError(ValueError):
+    """A cached MNIST file whose bytes are not those recorded when it was made."""
+
+
+def _sha256_of(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def check_idx_files(idx: dict[str, Path]) -> dict[str, str]:
+    """The SHA-256 of each MNIST IDX file, checked against the pinned one; {name: digest}.
+
+    Raises:
+        CorruptCacheError: a file under resources/ changed after its verified download.
+    """
+    digests = {}
+    for name, path in sorted(idx.items()):
+        digests[name] = _sha256_of(path)
+        if name in MNIST_SHA256 and digests[name] != MNIST_SHA256[name]:
+            raise CorruptCacheError(
+                f"{path}: SHA-256 {digests[name]}, but the verified MNIST file has {MNIST_SHA256[name]}: "
+                f"it changed on disk after it was downloaded. Fix: delete {path} and rerun snakemake "
+                "(rule download_mnist fetches it again)."
+            )
+    return digests
 
 
 @dataclass(frozen=True)
@@ -90,6 +123,7 @@ def build_arrays(
         the manifest (dict).
     """
     idx = {name: Path(path) for name, path in idx_files.items()}
+    check_idx_files(idx)  # before parsing: a changed file is named as such, not as a format error
     train_images, train_labels = read_mnist_pair(idx["train-images-idx3-ubyte"], idx["train-labels-idx1-ubyte"])
     test_images, test_labels = read_mnist_pair(idx["t10k-images-idx3-ubyte"], idx["t10k-labels-idx1-ubyte"])
     if n_train + n_val > len(train_labels):
@@ -103,9 +137,7 @@ def build_arrays(
         "val": (train_scaled[n_train : n_train + n_val], train_labels[n_train : n_train + n_val]),
         "test": (flatten_and_scale(test_images), test_labels),
     }
-    manifest: dict = {"splits": {}, "source_sha256": {}, **stats}
-    for name in sorted(idx):
-        manifest["source_sha256"][name] = hashlib.sha256(idx[name].read_bytes()).hexdigest()
+    manifest: dict = {"splits": {}, "source_sha256": check_idx_files(idx), **stats}
     for split, (images, labels) in splits.items():
         manifest["splits"][split] = {
             kind: {
@@ -125,6 +157,47 @@ def load_split(images_path: str | Path, labels_path: str | Path, dtype: str = "f
     images = np.load(images_path, allow_pickle=False).astype(dtype, copy=False)
     labels = np.load(labels_path, allow_pickle=False)
     return Split(images=images, labels=labels)
+
+
+def verify_arrays(arrays: Mapping[tuple[str, str], str | Path], manifest_path: str | Path) -> None:
+    """Check every cached array against the SHA-256 the manifest recorded when it was built.
+
+    Costs one read and hash of each file (about 220 MB for the default split: a fraction of a
+    second, measured in tests/test_faults.py); every job that reads the arrays calls it first.
+
+    Raises:
+        CorruptCacheError: naming each changed file, what differs, and the fix.
+    """
+    manifest_path = Path(manifest_path)
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as err:
+        raise CorruptCacheError(
+            f"{manifest_path}: unreadable ({err}). Fix: delete {manifest_path.parent}/ and rerun snakemake."
+        ) from err
+    bad = []
+    for (split, kind), path in sorted(arrays.items()):
+        path = Path(path)
+        try:
+            expected = manifest["splits"][split][kind]["sha256"]
+        except KeyError:
+            bad.append(f"  {path}: not in {manifest_path}")
+            continue
+        if not path.is_file():
+            bad.append(f"  {path}: missing")
+            continue
+        digest = _sha256_of(path)
+        if digest != expected:
+            bad.append(f"  {path}: {path.stat().st_size} bytes with SHA-256 {digest}, recorded {expected}")
+    if bad:
+        folder = manifest_path.parent
+        listing = "\n".join(bad)
+        raise CorruptCacheError(
+            "cached MNIST arrays changed on disk after rule build_arrays wrote them (corrupted, truncated "
+            f"or edited); training on them would give wrong numbers:\n{listing}\n"
+            f"Fix: delete {folder}/ and rerun snakemake: rule build_arrays rebuilds it from the verified "
+            "MNIST files (and the jobs that read it run again)."
+        )
 
 
 def arrays_of(named: Mapping[str, str | Path]) -> dict[tuple[str, str], Path]:

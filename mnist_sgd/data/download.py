@@ -5,8 +5,11 @@ between mirrors, the IDX bytes do not), then written atomically: a temporary fil
 destination folder renamed into place, so a failed, truncated or corrupted download never
 leaves a file that a later run would trust.
 
-A mirror is a base URL (``https://...``, ``http://...``, ``file://...``) or a local folder;
-the file ``<mirror>/<name>.gz`` is tried first, then the uncompressed ``<mirror>/<name>``.
+A mirror is a base URL (``https://...`` or ``file://...``) or a local folder; the file
+``<mirror>/<name>.gz`` is tried first, then the uncompressed ``<mirror>/<name>``. A plain
+``http://`` mirror is refused unless ``$MNIST_ALLOW_HTTP`` is ``1`` (or the caller passes
+``allow_http=True``); any other scheme is always refused. Whatever the transport, the bytes
+are kept only when their SHA-256 is the pinned one.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mnist_sgd.atomic import write_atomically
@@ -33,10 +36,18 @@ MNIST_SHA256: dict[str, str] = {
 
 #: Environment variable that puts a mirror (folder or URL) before all others.
 MIRROR_ENV_VAR = "MNIST_MIRROR"
+#: Environment variable that, set to ``1``, allows plain ``http://`` mirrors (still SHA-256 verified).
+ALLOW_HTTP_ENV_VAR = "MNIST_ALLOW_HTTP"
+#: URL schemes a mirror may use (a plain folder has none); ``http`` only when allowed.
+SAFE_SCHEMES = ("https", "file")
 
 
 class DownloadError(RuntimeError):
     """No mirror delivered a file with the expected checksum."""
+
+
+class InsecureMirrorError(DownloadError):
+    """A mirror over plain HTTP (not allowed) or over a scheme that is never allowed."""
 
 
 class ChecksumError(ValueError):
@@ -59,6 +70,38 @@ def mirror_list(configured: list[str], local_mirror: str | None = None, env: dic
     ordered = [m for m in (env.get(MIRROR_ENV_VAR), local_mirror) if m] + list(configured)
     seen: set[str] = set()
     return [m for m in ordered if not (m in seen or seen.add(m))]
+
+
+def http_allowed(env: dict[str, str] | None = None) -> bool:
+    """True when ``$MNIST_ALLOW_HTTP`` is ``1`` (plain HTTP mirrors explicitly allowed)."""
+    env = os.environ if env is None else env
+    return env.get(ALLOW_HTTP_ENV_VAR, "").strip() == "1"
+
+
+def check_mirrors(mirrors: list[str], allow_http: bool | None = None) -> None:
+    """Refuse, before anything is fetched, a mirror that is neither HTTPS, ``file://`` nor a folder.
+
+    ``allow_http``: also accept ``http://`` mirrors (None: :func:`http_allowed`).
+
+    Raises:
+        InsecureMirrorError: naming every refused mirror and the fix.
+    """
+    allow_http = http_allowed() if allow_http is None else allow_http
+    allowed = SAFE_SCHEMES + (("http",) if allow_http else ())
+    refused = [m for m in mirrors if "://" in m and urllib.parse.urlsplit(m).scheme.lower() not in allowed]
+    if not refused:
+        return
+    plain = [m for m in refused if urllib.parse.urlsplit(m).scheme.lower() == "http"]
+    fix = (
+        f"use the https:// address of the mirror, a local folder, or, to accept plain HTTP anyway "
+        f"(every file is still checked against its pinned SHA-256), set {ALLOW_HTTP_ENV_VAR}=1"
+        if plain
+        else "use an https:// URL or a local folder"
+    )
+    raise InsecureMirrorError(
+        f"refused mirror(s) {', '.join(refused)}: only https://, file:// and local folders are allowed "
+        f"(plain http:// only with {ALLOW_HTTP_ENV_VAR}=1). Fix: {fix}."
+    )
 
 
 def candidate_urls(mirror: str, name: str) -> list[str]:
@@ -116,12 +159,17 @@ def fetch_verified(
     *,
     timeout: float = 30.0,
     retries: int = 1,
+    allow_http: bool | None = None,
 ) -> Fetched:
     """Fetch ``name`` from the first mirror that delivers the expected bytes; write it to ``dest``.
 
+    ``allow_http``: accept ``http://`` mirrors (None: only when ``$MNIST_ALLOW_HTTP`` is 1).
+
     Raises:
+        InsecureMirrorError: a mirror's scheme is not allowed (nothing is fetched).
         DownloadError: listing every URL tried and why each failed. ``dest`` is then absent.
     """
+    check_mirrors(mirrors, allow_http)
     dest = Path(dest)
     dest.unlink(missing_ok=True)
     failures: list[str] = []
@@ -142,3 +190,15 @@ def fetch_verified(
         f"Fix: check the network, or point ${MIRROR_ENV_VAR} (or data.local_mirror in config.yaml) "
         "at a folder or URL holding the four MNIST .gz files."
     )
+
+
+def source_record(fetched: Fetched, mirrors: list[str]) -> dict:
+    """The record of one fetched file (rule download_mnist writes one per file)."""
+    return {"mirrors": list(mirrors), **asdict(fetched)}
+
+
+def collect_sources(records: list[dict]) -> dict:
+    """The per-file records as one document: the mirror list of the first and every file's
+    ``name``, ``source``, ``sha256``, ``n_bytes`` (in the order given)."""
+    mirrors = records[0]["mirrors"] if records else []
+    return {"mirrors": mirrors, "files": [{k: r[k] for k in ("name", "source", "sha256", "n_bytes")} for r in records]}

@@ -3,7 +3,8 @@
 Tables (:data:`mnist_sgd.layout.TABLES`, written by rule ``aggregate``):
 
 - ``runs``        one row per run: key, settings, status, chosen-lr flag, final metrics,
-                  timings (the run's own and the Snakemake job's benchmark), its subset's L*;
+                  timings (the run's own and the Snakemake job's benchmark), its subset's L*,
+                  and a plain-word ``note`` on anything odd (:mod:`mnist_sgd.report.run_notes`);
 - ``epochs``      one row per (run, epoch) from the run's ``history.csv``;
 - ``floors``      one row per training subset (N', seed): L* and the least-squares accuracies;
 - ``lr_choice``   one row per (backend, B, N', candidate lr);
@@ -11,7 +12,8 @@ Tables (:data:`mnist_sgd.layout.TABLES`, written by rule ``aggregate``):
 
 The run key is (backend, batch_size, n_train, lr_path, seed), read from each run's summary;
 ``lr_path`` is the lr as it appears in the run's paths (``"chosen"`` for a framework run that
-followed NumPy's choice).
+followed NumPy's choice). No run is ever dropped: every input run has its row in ``runs`` and
+its rows in ``epochs``, or aggregation stops with the reason (:func:`run_notes.check_complete`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from mnist_sgd import grid
 from mnist_sgd.atomic import write_atomically
 from mnist_sgd.layout import TABLES
 from mnist_sgd.report.job_costs import read_benchmark
+from mnist_sgd.report.run_notes import check_complete, read_history, read_summary, run_note
 
 RUN_KEY = ["backend", "batch_size", "n_train", "lr_path", "seed"]
 
@@ -56,6 +59,7 @@ RUN_COLUMNS = [
     "max_rss_mb",
     "floor_loss",
     "gap_to_floor",
+    "note",
 ]
 
 
@@ -122,7 +126,7 @@ def runs_table(runs: list[RunFiles], lr_choice_files: list[str | Path], floor_fi
     choices, floors = _lr_choices(lr_choice_files), _floors(floor_files)
     rows = []
     for run in runs:
-        s = json.loads(Path(run.summary).read_text())
+        s = read_summary(run.summary)
         key = run_key(s)
         lr = float(s["lr"])
         floor = floors.get((key["n_train"], key["seed"]), {}).get("floor_loss")
@@ -143,6 +147,7 @@ def runs_table(runs: list[RunFiles], lr_choice_files: list[str | Path], floor_fi
             "eval_seconds": float(s["eval_seconds"]),
             **_job_cost(run.benchmark),
             "floor_loss": _number(floor),
+            "note": run_note(s, read_history(run.history)),
         }
         row["gap_to_floor"] = row["final_train_loss"] - row["floor_loss"]
         rows.append(row)
@@ -155,9 +160,9 @@ def epochs_table(runs: list[RunFiles]) -> pd.DataFrame:
     """One row per (run, epoch): the run key, its numeric lr, and the columns of history.csv."""
     frames = []
     for run in runs:
-        summary = json.loads(Path(run.summary).read_text())
+        summary = read_summary(run.summary)
         key, lr = run_key(summary), float(summary["lr"])
-        history = pd.read_csv(run.history)
+        history = read_history(run.history)
         frames.append(history.assign(**key, lr=lr)[[*RUN_KEY, "lr", *history.columns]])
     if not frames:
         return pd.DataFrame(columns=[*RUN_KEY, "lr", "epoch"])
@@ -287,6 +292,7 @@ def write_tables(
     Raises:
         BelowFloorError: if any recorded training loss is below the least-squares floor
             of its subset (nothing is written then).
+        AggregationError: an unreadable run file, or a run that would be lost (nothing is written).
     """
     tables = {
         "runs": runs_table(runs, lr_choice_files, floor_files),
@@ -295,6 +301,7 @@ def write_tables(
         "lr_choice": lr_choice_table(lr_choice_files),
         "consistency": consistency_table(consistency_files),
     }
+    check_complete(tables["runs"], tables["epochs"], len(runs), RUN_KEY)
     bad = below_floor(tables["epochs"], tables["floors"])
     if len(bad):
         raise BelowFloorError(
@@ -310,7 +317,7 @@ def read_tables(paths: Mapping[str, str | Path]) -> dict[str, pd.DataFrame]:
     """The tables written by :func:`write_tables`, from ``paths[<table name>]`` for every name of :data:`TABLES`."""
     tables = {}
     for name in TABLES:
-        text_columns = {"lr_path": str, "reasons": str, "seeds": str}
+        text_columns = {"lr_path": str, "reasons": str, "seeds": str, "note": str}
         table = pd.read_csv(paths[name], dtype=text_columns)
         for col in text_columns:
             if col in table:

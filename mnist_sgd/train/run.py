@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_sgd import grid
-from mnist_sgd.data.dataset import N_CLASSES, load_split, one_hot
+from mnist_sgd.data.dataset import N_CLASSES, load_split, one_hot, verify_arrays
 from mnist_sgd.train.backends import make_trainer
 from mnist_sgd.train.loop import EvalSet, History, fit
 from mnist_sgd.train.run_files import HISTORY_COLUMNS
@@ -46,11 +46,21 @@ def resolve_lr(lr_text: str, lr_choice: dict | None) -> float:
     return float(lr_choice["chosen_lr"])
 
 
-def load_eval_sets(arrays: dict[tuple[str, str], Path], subset: np.ndarray, dtype: str) -> list[EvalSet]:
+def load_eval_sets(
+    arrays: dict[tuple[str, str], Path], subset: np.ndarray, dtype: str, manifest: str | Path | None = None
+) -> list[EvalSet]:
     """The training subset (rows ``subset`` of the train split), validation and test sets.
 
-    ``arrays`` maps (split, "images" | "labels") to the cached .npy files.
+    ``arrays`` maps (split, "images" | "labels") to the cached .npy files. ``manifest``: the
+    cache's manifest; every array is first checked against the SHA-256 it records
+    (:func:`mnist_sgd.data.dataset.verify_arrays`). Rule scripts always pass it; None skips
+    the check (tests on arrays they built themselves).
+
+    Raises:
+        CorruptCacheError: an array changed on disk after it was built (nothing is trained then).
     """
+    if manifest is not None:
+        verify_arrays(arrays, manifest)
     sets = []
     for name in ("train", "val", "test"):
         split = load_split(arrays[(name, "images")], arrays[(name, "labels")], dtype=dtype)

@@ -1,12 +1,16 @@
-# Download MNIST (checksum-verified, from an ordered mirror list) and cache it as arrays.
+# Download MNIST (one job per file, checksum-verified, from an ordered mirror list) and cache
+# it as arrays. A failed download keeps the files already verified; the others download in parallel.
+# Snakemake checks each file against its pinned SHA-256 (ensure) after the script has.
 
 
 rule download_mnist:
     output:
-        **MNIST,
-        sources=layout.mnist_sources(),
+        file=ensure(layout.mnist_file("{name}"), sha256=lambda w: MNIST_SHA256[w.name]),
+        source=layout.mnist_source("{name}"),
     log:
-        layout.log("download_mnist"),
+        layout.log("download_mnist", "{name}"),
+    wildcard_constraints:
+        name="|".join(sorted(MNIST_SHA256)),
     retries: 0
     conda:
         "../../environment.yml"
@@ -16,9 +20,25 @@ rule download_mnist:
         timeout=config["data"]["timeout_seconds"],
         retries=config["data"]["retries"],
     message:
-        "Fetching the four MNIST files (mirrors: $MNIST_MIRROR, data.local_mirror, data.mirrors)"
+        "Fetching {wildcards.name} (mirrors: $MNIST_MIRROR, data.local_mirror, data.mirrors)"
     script:
         "../../scripts/download_mnist.py"
+
+
+rule mnist_sources:
+    input:
+        [layout.mnist_source(name) for name in sorted(MNIST_SHA256)],
+    output:
+        layout.mnist_sources(),
+    log:
+        layout.log("mnist_sources"),
+    localrule: True
+    conda:
+        "../../environment.yml"
+    message:
+        "Recording where each MNIST file came from ({output})"
+    script:
+        "../../scripts/mnist_sources.py"
 
 
 rule build_arrays:

@@ -25,7 +25,7 @@ rule aggregate:
     conda:
         "../../environment.yml"
     params:
-        code=code_digest("mnist_sgd/report/tables.py", "mnist_sgd/report/job_costs.py"),
+        code=code_digest("mnist_sgd/report/tables.py", "mnist_sgd/report/run_notes.py", "mnist_sgd/report/job_costs.py"),
     message:
         "Collecting every run into tidy tables (results/tables/)"
     script:
