@@ -58,5 +58,6 @@ def least_squares_floor(train: EvalSet, others: list[EvalSet], bias: bool = Fals
         out[f"{data.name}_loss"], out[f"{data.name}_accuracy"] = evaluate(params, X64)
     out["floor_loss"] = out["train_loss"]
     out["lambda_max"] = largest_eigenvalue(train.X)
-    out["gd_lr_bound"] = 2 / out["lambda_max"]
+    # all-zero images: X^T X = 0, no lr makes gradient descent diverge
+    out["gd_lr_bound"] = 2 / out["lambda_max"] if out["lambda_max"] > 0 else "inf"
     return out
