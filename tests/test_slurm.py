@@ -41,7 +41,8 @@ GRID = {
 TARGETS = [
     "results/lr_choice/numpy/b50_n5000.json",
     "results/lr_choice/numpy/b100_n5000.json",
-    "results/consistency/pytorch/b100/n5000/lrchosen/seed0.json",
+    # the framework run itself, not its comparison: one SLURM round trip (~20 s) less
+    "results/runs/pytorch/b100/n5000/lrchosen/seed0/summary.json",
     "results/floor/n5000_seed0.json",
 ]
 N_TRAIN_JOBS = 5  # 4 NumPy + 1 PyTorch
