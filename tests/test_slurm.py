@@ -1,0 +1,224 @@
+"""A small grid through the real Snakemake on a real single-node SLURM cluster (profiles/slurm).
+
+The cluster is started by ``.ci/slurm-cluster.sh start`` (Debian's slurmctld, slurmd, munge;
+installed when missing) and stopped at the end only if this session started it. Needs root;
+skipped otherwise, except under CI (``CI=true``), where not being able to run it is a failure.
+
+Checks: every training job ran as its own SLURM job (or array task), its numbers are
+bit-identical to a local ``--cores 2`` run of the same grid, and a rerun submits nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import REPO_ROOT, local_mnist_mirror
+
+CLUSTER_SCRIPT = REPO_ROOT / ".ci" / "slurm-cluster.sh"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+#: Two batch sizes x two learning rates (NumPy), the PyTorch run at NumPy's chosen lr at
+#: the comparison point (B = 100 on the whole, reduced, training set), 2 epochs.
+GRID = {
+    "data": {"n_train": 5000},
+    "training": {"epochs": 2, "seeds": [0]},
+    "grid": {"batch_sizes": [50, 100], "subset_sizes": [], "subset_batch_size": 100, "learning_rates": [0.01, 0.03]},
+    "frameworks": {"backends": ["pytorch"], "points": "comparison", "learning_rates": "chosen"},
+}
+TARGETS = [
+    "results/lr_choice/numpy/b50_n5000.json",
+    "results/lr_choice/numpy/b100_n5000.json",
+    # the framework run itself, not its comparison: one SLURM round trip (~20 s) less
+    "results/runs/pytorch/b100/n5000/lrchosen/seed0/summary.json",
+    "results/floor/n5000_seed0.json",
+]
+N_TRAIN_JOBS = 5  # 4 NumPy + 1 PyTorch
+
+#: What this test changes in profiles/slurm, on the command line (never in the user's file):
+#: the CI cluster's partition, no account (a command-line --default-resources replaces the
+#: profile's whole block, so memory and runtime are repeated), squeue for the status (no
+#: accounting database), and a short wait before the first status check.
+CI_OVERRIDES = [
+    "--default-resources", "slurm_partition=debug", "mem_mb=2000", "runtime=15",
+    "--slurm-status-command", "squeue",
+    "--slurm-init-seconds-before-status-checks", "5",
+]
+
+
+def _cannot_run(reason: str):
+    """Skip with the reason, or fail under CI, where this test must really run."""
+    if IN_CI:
+        pytest.fail(f"SLURM test cannot run under CI: {reason}", pytrace=False)
+    pytest.skip(f"SLURM test skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    """A running single-node SLURM cluster; stopped afterwards only if started here."""
+    if os.geteuid() != 0:
+        _cannot_run("needs root (installs Debian's slurmctld/slurmd/munge and starts them)")
+    if shutil.which("apt-get") is None and shutil.which("slurmctld") is None:
+        _cannot_run("SLURM is not installed and there is no apt-get to install it")
+    already = subprocess.run(["bash", str(CLUSTER_SCRIPT), "status"], capture_output=True, text=True)
+    start = subprocess.run(["bash", str(CLUSTER_SCRIPT), "start"], capture_output=True, text=True, timeout=900)
+    if start.returncode != 0:
+        _cannot_run(f".ci/slurm-cluster.sh start failed (exit {start.returncode}):\n{start.stdout}\n{start.stderr}")
+    yield
+    if already.returncode != 0:  # not running before this session: stop what we started
+        stop = subprocess.run(["bash", str(CLUSTER_SCRIPT), "stop"], capture_output=True, text=True, timeout=120)
+        assert stop.returncode == 0, stop.stdout + stop.stderr
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> tuple[subprocess.CompletedProcess, float]:
+    """Run the workflow on the tiny grid in workdir; the process and its wall time in seconds."""
+    mirror = local_mnist_mirror()
+    if mirror is None:
+        pytest.skip("no MNIST mirror (set MNIST_MIRROR)")
+    # targets first: --default-resources takes every following word as a resource
+    cmd = [sys.executable, "-m", "snakemake", *TARGETS, "--snakefile", str(REPO_ROOT / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]
+    t0 = time.monotonic()
+    result = subprocess.run(cmd, env=os.environ | {"MNIST_MIRROR": mirror}, capture_output=True, text=True,
+                            timeout=timeout, stdin=subprocess.DEVNULL)
+    return result, time.monotonic() - t0
+
+
+def output_of(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def grid_runs(slurm_cluster, tmp_path_factory):
+    """(local workdir, SLURM workdir, SLURM run's output, local seconds, SLURM seconds)."""
+    dirs = {}
+    for name in ("local", "slurm"):
+        dirs[name] = tmp_path_factory.mktemp(f"grid-{name}")
+        (dirs[name] / "config.yaml").write_text(yaml.safe_dump(GRID))
+    local, local_seconds = snakemake(dirs["local"], "--workflow-profile", "none", "--cores", "2")
+    assert local.returncode == 0, output_of(local)[-4000:]
+    slurm, slurm_seconds = snakemake(
+        dirs["slurm"], "--workflow-profile", str(REPO_ROOT / "profiles" / "slurm"), *CI_OVERRIDES)
+    assert slurm.returncode == 0, output_of(slurm)[-6000:]
+    return dirs["local"], dirs["slurm"], output_of(slurm), local_seconds, slurm_seconds
+
+
+def summaries(workdir: Path) -> dict[str, dict]:
+    """Every run's summary.json by its folder relative to results/runs/."""
+    root = workdir / "results" / "runs"
+    return {str(p.parent.relative_to(root)): json.loads(p.read_text()) for p in sorted(root.rglob("summary.json"))}
+
+
+#: Lines of the plugin's output: one per plain submission, one per array submission.
+SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+)")
+SUBMITTED_ARRAY = re.compile(r"Submitted array job with Snakemake IDs [\d,]+ and SLURM job ID (\d+)\. "
+                             r"The individual task IDs are (\d+)-(\d+)\.")
+
+
+def submissions(output: str) -> list[str]:
+    """SLURM job ids (``<id>`` or ``<id>_<task>``) the plugin reported."""
+    ids = SUBMITTED.findall(output)
+    for job, first, last in SUBMITTED_ARRAY.findall(output):
+        ids += [f"{job}_{task}" for task in range(int(first), int(last) + 1)]
+    return ids
+
+
+def train_jobs_from_slurm_logs(workdir: Path) -> dict[str, str]:
+    """SLURM id -> the Snakemake target it ran (``train:backend=...``), from the kept SLURM logs.
+
+    Plain jobs log to ``logs/slurm/rule_train/<wildcards>/<id>.log``, array tasks to
+    ``logs/slurm/rule_train/<id>_<task>.log``; Snakemake's header in each names its job.
+    """
+    jobs = {}
+    for log in (workdir / "logs" / "slurm" / "rule_train").rglob("*.log"):
+        targets = set(re.findall(r"--target-jobs '?(train:[^ ']+)", log.read_text()))
+        assert len(targets) == 1, f"{log}: expected one training target, found {targets}"
+        jobs[log.stem] = targets.pop()
+    return jobs
+
+
+def scontrol_job(slurm_id: str) -> dict[str, str]:
+    """``scontrol show job`` as key=value pairs (finished jobs stay for MinJobAge = 300 s)."""
+    shown = subprocess.run(["scontrol", "show", "job", "-o", slurm_id], capture_output=True, text=True)
+    assert shown.returncode == 0, f"SLURM does not know job {slurm_id}: {shown.stderr}"
+    return dict(re.findall(r"(\w+)=(\S*)", shown.stdout))
+
+
+def test_every_training_job_ran_under_slurm(grid_runs):
+    local_dir, slurm_dir, output, _, _ = grid_runs
+    runs = summaries(slurm_dir)
+    assert len(runs) == N_TRAIN_JOBS, sorted(runs)
+
+    # The SLURM side: one SLURM job (or array task) per training job, each a different id,
+    # each known to slurmctld as finished, from this workflow's folder.
+    train_jobs = train_jobs_from_slurm_logs(slurm_dir)
+    assert len(train_jobs) == N_TRAIN_JOBS, train_jobs
+    assert len(set(train_jobs.values())) == N_TRAIN_JOBS, f"a training target ran twice: {train_jobs}"
+    submitted = submissions(output)
+    assert set(train_jobs) <= set(submitted), (sorted(train_jobs), submitted)
+    assert len(submitted) == len(set(submitted))
+    for slurm_id in train_jobs:
+        job = scontrol_job(slurm_id)
+        assert job["JobState"] == "COMPLETED", (slurm_id, job)
+        assert Path(job["WorkDir"]) == slurm_dir, (slurm_id, job["WorkDir"])
+        assert job["Comment"].startswith("rule_train"), (slurm_id, job["Comment"])
+
+    # The run's own record (summary.json "execution": host and SLURM ids, null outside
+    # SLURM); required as soon as the summary writer records it, i.e. the local run has it.
+    local_runs = summaries(local_dir)
+    if not any("execution" in s for s in local_runs.values()):
+        warnings.warn("summary.json has no 'execution' record yet; checked the SLURM side only")
+        return
+    recorded = []
+    for path, summary in runs.items():
+        execution = summary["execution"]
+        assert execution["host"], path
+        assert execution["slurm_job_id"], f"{path}: not run under SLURM: {execution}"
+        if execution.get("slurm_array_task_id") not in (None, ""):
+            recorded.append(f"{execution['slurm_array_job_id']}_{execution['slurm_array_task_id']}")
+        else:
+            recorded.append(str(execution["slurm_job_id"]))
+        assert local_runs[path]["execution"]["slurm_job_id"] in (None, ""), local_runs[path]["execution"]
+    assert sorted(recorded) == sorted(train_jobs), (recorded, sorted(train_jobs))
+
+
+def test_numbers_equal_a_local_run(grid_runs):
+    local_dir, slurm_dir, *_ = grid_runs
+    runs = sorted(summaries(local_dir))
+    assert runs == sorted(summaries(slurm_dir))
+    for run in runs:
+        a, b = local_dir / "results" / "runs" / run, slurm_dir / "results" / "runs" / run
+
+        def strip(path):  # timings differ, numbers must not
+            with open(path, newline="") as fh:
+                return [{k: v for k, v in row.items() if not k.endswith("_seconds")} for row in csv.DictReader(fh)]
+
+        assert strip(a / "history.csv") == strip(b / "history.csv"), run
+        with np.load(a / "weights.npz") as wa, np.load(b / "weights.npz") as wb:
+            assert sorted(wa.files) == sorted(wb.files), run
+            for key in wa.files:
+                assert wa[key].dtype == wb[key].dtype and wa[key].tobytes() == wb[key].tobytes(), (run, key)
+
+
+def test_rerun_submits_nothing(grid_runs):
+    _, slurm_dir, _, local_seconds, slurm_seconds = grid_runs
+    rerun, _ = snakemake(slurm_dir, "--workflow-profile", str(REPO_ROOT / "profiles" / "slurm"), *CI_OVERRIDES)
+    assert rerun.returncode == 0, output_of(rerun)[-4000:]
+    assert "Nothing to be done" in output_of(rerun), output_of(rerun)[-4000:]
+    assert submissions(output_of(rerun)) == []
+    assert "sbatch" not in output_of(rerun)
+    # Visible in pytest's summary: what SLURM costs on this grid (target: within 3x).
+    warnings.warn(f"tiny grid ({N_TRAIN_JOBS} training jobs): local --cores 2 {local_seconds:.0f} s, "
+                  f"SLURM {slurm_seconds:.0f} s ({slurm_seconds / local_seconds:.1f}x)")
