@@ -25,6 +25,23 @@ except ConfigError as err:
 MNIST = {layout.mnist_input(name): layout.mnist_file(name) for name in sorted(MNIST_SHA256)}
 
 
+# Rules that run on the host Snakemake runs on, also under a cluster executor: the download
+# needs the internet (compute nodes often have none), and the others take seconds, less
+# than a cluster submission costs (measured on SLURM: README, "Run on a cluster").
+localrules:
+    download_mnist,
+    mnist_sources,
+    build_arrays,
+    draw_subset,
+    lr_search_round,
+    choose_lr,
+    compare_backends,
+    aggregate,
+    figures,
+    provenance,
+    render_report,
+
+
 wildcard_constraints:
     backend="|".join(grid.BACKENDS),
     batch=r"[1-9][0-9]*",
