@@ -1,5 +1,6 @@
 # Config validation, the experiment grid and the input functions shared by every rule.
 # Every path comes from mnist_sgd/layout.py (imported as `layout`).
+import functools
 import json
 import sys
 from pathlib import Path
@@ -70,6 +71,7 @@ def run_file(name):
 # ---- code versions -----------------------------------------------------------------
 
 
+@functools.cache
 def code_digest(*patterns):
     """SHA-256 of the files a rule's numbers depend on (globs relative to the repository).
 
