@@ -128,5 +128,5 @@ def seed_spread(values) -> dict[str, float]:
 
 
 def verdict(p_value: float, alpha: float = ALPHA) -> str:
-    """"different" when the paired test rejects equal accuracy at ``alpha``, else "indistinguishable"."""
+    """ "different" when the paired test rejects equal accuracy at ``alpha``, else "indistinguishable"."""
     return "different" if math.isfinite(p_value) and p_value < alpha else "indistinguishable"
