@@ -264,7 +264,9 @@ def _reach_sentences(tables: dict | None, ok: list[PointResult]) -> list[str]:
     if len(reach) < 2:
         return []
     by_b = sorted(reach)
-    parts = ", ".join(f"{bs(b)} after {count_words(reach[b][0], 'epoch')} ({fmt_int(reach[b][1])} updates)" for b in by_b)
+    parts = ", ".join(
+        f"{bs(b)} after {count_words(reach[b][0], 'epoch')} ({fmt_int(reach[b][1])} updates)" for b in by_b
+    )
     out = [f"Epochs or updates? Every B reached a training loss of {fmt_loss(target)}: {parts}."]
     ep = [reach[b][0] for b in by_b]
     up = [reach[b][1] for b in by_b]

@@ -9,6 +9,8 @@ design matrix, L* = 0) is stated only where the floors table shows it.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from mnist_sgd.report import evidence as ev
@@ -16,7 +18,7 @@ from mnist_sgd.report.brackets import bracket_sentences
 from mnist_sgd.report.formats import fmt_acc, fmt_int, fmt_p, fmt_pp, join_words
 from mnist_sgd.report.paired import accuracy, find_test
 from mnist_sgd.report.queries import ZERO_FLOOR, point_result
-from mnist_sgd.report.stats import ALPHA
+from mnist_sgd.report.stats import ALPHA, Z95
 
 
 def ns(n: int) -> str:
@@ -49,23 +51,38 @@ def _steps(ok, tests, b: int) -> list[str]:
     return out
 
 
-def _gap_sentences(ok) -> list[str]:
-    gaps = [(r.n_train, r.train_accuracy - r.test_accuracy) for r in ok]
-    parts = []
-    for n, g in gaps:
-        parts.append(f"{fmt_pp(g)} {'above' if g >= 0 else 'below'} the test accuracy at {ns(n)}")
-    out = ["How well does training accuracy predict test accuracy? Training accuracy was " + "; ".join(parts) + "."]
-    positive = [g for _, g in gaps]
-    if len(gaps) > 1 and all(g > 0 for g in positive) and ev.is_monotone(positive, increasing=False):
+def _noise_pp(r, n_test: int) -> float:
+    """Half-width (fraction) of the 95 % interval of train minus test accuracy (independent images)."""
+    var = sum(p * (1 - p) / n for p, n in ((r.train_accuracy, r.n_train), (r.test_accuracy, n_test)))
+    return Z95 * math.sqrt(var)
+
+
+def _gap_sentences(ok, n_test: int = 10000) -> list[str]:
+    gaps = [(r.n_train, r.train_accuracy - r.test_accuracy, _noise_pp(r, n_test)) for r in ok]
+    parts = [
+        f"{fmt_pp(g)} {'above' if g >= 0 else 'below'} the test accuracy at {ns(n)} (±{fmt_pp(h)})" for n, g, h in gaps
+    ]
+    out = [
+        "How well does training accuracy predict test accuracy? Training accuracy was "
+        + "; ".join(parts)
+        + " (± the 95 % interval of the difference)."
+    ]
+    real = [(n, g) for n, g, h in gaps if abs(g) > h]
+    noise = [n for n, g, h in gaps if abs(g) <= h]
+    pos = [g for _, g in real]
+    if len(real) > 1 and all(g > 0 for g in pos) and ev.is_monotone(pos, increasing=False):
         out.append(
-            "The gap shrank with every increase of N′: with more examples per weight the fit depends less "
-            "on the particular images drawn."
+            "Where it exceeds the noise, the gap shrank with every increase of N′: with more examples per "
+            "weight the fit depends less on the particular images drawn."
         )
-    below = [n for n, g in gaps if g < 0]
+    below = [n for n, g in real if g < 0]
     if below:
         out.append(
-            f"At {join_words([ns(n) for n in below])} test accuracy was above training accuracy: that training "
-            "subset was harder than the test set, not a sign of a gap."
+            f"At {join_words([ns(n) for n in below])} test accuracy was above training accuracy, beyond the noise."
+        )
+    if noise:
+        out.append(
+            f"At {join_words([ns(n) for n in noise])} the difference lies within the noise: no gap is measurable."
         )
     return out
 

@@ -48,7 +48,8 @@ def _per_seed(runs: pd.DataFrame, b: int, n: int, column: str) -> list[float]:
 def _loss_columns(rows: list[dict], raw: dict[str, list[float]]) -> None:
     """Format each loss column of ``rows`` with one number of decimals (3 significant digits of its smallest)."""
     for col, values in raw.items():
-        d = column_decimals(values, significant=4 if col == "train_loss" else 3)
+        nonzero = [v for v in values if not (v is not None and math.isfinite(v) and abs(v) < ZERO_FLOOR)]
+        d = column_decimals(nonzero, significant=4 if col == "train_loss" else 3)
         for row, v in zip(rows, values):
             row[col] = "0" if v is not None and math.isfinite(v) and abs(v) < ZERO_FLOOR else fmt_fixed(v, d)
 

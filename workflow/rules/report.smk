@@ -25,7 +25,9 @@ rule aggregate:
     conda:
         "../../environment.yml"
     params:
-        code=code_digest("mnist_sgd/report/tables.py", "mnist_sgd/report/lr_choice_table.py", "mnist_sgd/report/job_costs.py"),
+        code=code_digest(
+            "mnist_sgd/report/tables.py", "mnist_sgd/report/lr_choice_table.py", "mnist_sgd/report/job_costs.py"
+        ),
     message:
         "Collecting every run into tidy tables (results/tables/)"
     script:
@@ -34,10 +36,10 @@ rule aggregate:
 
 rule paired_tests:
     input:
+        **{layout.array_input(s, k): layout.array(s, k) for s in ("val", "test") for k in layout.ARRAY_KINDS},
         runs=layout.table("runs"),
         summaries=run_files("summary.json", all_runs()),
         weights=run_files("weights.npz", all_runs()),
-        **{layout.array_input(s, k): layout.array(s, k) for s in ("val", "test") for k in layout.ARRAY_KINDS},
     output:
         report(
             layout.paired_tests(),
