@@ -19,10 +19,8 @@ import math
 import pandas as pd
 
 from mnist_sgd.report import evidence as ev
-from mnist_sgd.report.brackets import bracket_sentences
 from mnist_sgd.report.formats import (
     capitalise,
-    count_words,
     fmt_acc,
     fmt_duration,
     fmt_factor,
@@ -33,16 +31,8 @@ from mnist_sgd.report.formats import (
     fmt_seconds,
     join_words,
 )
-from mnist_sgd.report.queries import PointResult, diverged_lrs, point_result, tried_lrs
-
-
-def bs(b: int) -> str:
-    return f"B = {fmt_int(b)}"
-
-
-def bs_list(batches: list[int]) -> str:
-    return "B = " + join_words([fmt_int(b) for b in batches])
-
+from mnist_sgd.report.lr_commentary import bs, bs_list, lr_sentences
+from mnist_sgd.report.queries import PointResult, point_result, tried_lrs
 
 # ---- time and cost per update ------------------------------------------------------------
 
@@ -166,8 +156,15 @@ def _floor_sentences(tables: dict | None, ok: list[PointResult], epochs: int) ->
     if tables is None or len(by_b) < 2:
         return out
     falling = {r.batch_size: ev.still_falling(tables, r) for r in by_b}
+    steady = [r for r in by_b if falling[r.batch_size] == 1.0]
     settled = [r for r in by_b if math.isfinite(falling[r.batch_size]) and falling[r.batch_size] < 0.1]
     moving = [r for r in by_b if math.isfinite(falling[r.batch_size]) and falling[r.batch_size] >= 0.1]
+    if steady:
+        out.append(
+            f"At {bs_list([r.batch_size for r in steady])} the loss was still falling at nearly every epoch of "
+            "the last tenth: that gap is unfinished optimisation (a small lr/B converges slowly), not a noise floor."
+        )
+    moving = [r for r in moving if r not in steady]
     if moving:
         out.append(
             f"At {bs_list([r.batch_size for r in moving])} the loss was still falling (the last tenth of the "
@@ -191,66 +188,6 @@ def _floor_sentences(tables: dict | None, ok: list[PointResult], epochs: int) ->
     return out
 
 
-# ---- learning rates: stability and the choice --------------------------------------------------
-
-
-def _lr_sentences(
-    tables: dict | None,
-    runs: pd.DataFrame,
-    batches: list[int],
-    n: int,
-    curvature: dict | None,
-    tests: pd.DataFrame | None = None,
-) -> list[str]:
-    out = ["Which learning rates work?"]
-    st = ev.stability(runs, batches, n)
-    parts = []
-    for s in st:
-        if s.largest_stable is None:
-            parts.append(f"{bs(s.batch_size)}: every lr tried diverged")
-        elif s.smallest_diverged is None:
-            parts.append(f"{bs(s.batch_size)}: stable up to {fmt_lr(s.largest_stable)} (none tried diverged)")
-        else:
-            parts.append(
-                f"{bs(s.batch_size)}: stable at {fmt_lr(s.largest_stable)}, diverged at {fmt_lr(s.smallest_diverged)}"
-            )
-    out.append(capitalise("; ".join(parts)) + ".")
-    known = [s for s in st if s.largest_stable is not None]
-    bound = curvature["gd_lr_bound"] if curvature else None
-    if len(known) >= 2:
-        edges = [s.largest_stable for s in known]
-        if all(b >= a for a, b in zip(edges, edges[1:])) and edges[-1] > edges[0]:
-            why = (
-                "the noise of a small batch adds to the step, so small batches need a smaller lr; "
-                f"full-batch gradient descent is stable up to 2/λmax = {bound:.3g}"
-                if bound
-                else "the noise of a small batch adds to the step, so small batches need a smaller lr"
-            )
-            out.append(f"The stable range grows with B: {why}.")
-        elif edges[-1] < edges[0]:
-            out.append("The stable range did not grow with B here: the largest batch tolerated a smaller lr.")
-    if bound and known:
-        big = known[-1]
-        if big.smallest_diverged is not None and big.largest_stable < bound < big.smallest_diverged:
-            out.append(
-                f"At {bs(big.batch_size)} the measured edge ({fmt_lr(big.largest_stable)} stable, "
-                f"{fmt_lr(big.smallest_diverged)} diverged) brackets the full-batch bound {bound:.3g}."
-            )
-        elif big.largest_stable > bound:
-            out.append(
-                f"At {bs(big.batch_size)} an lr of {fmt_lr(big.largest_stable)}, above the full-batch bound "
-                f"{bound:.3g}, did not diverge within the run."
-            )
-    div_all = [
-        b for b in batches if tried_lrs(runs, b, n) and len(diverged_lrs(runs, b, n)) == len(tried_lrs(runs, b, n))
-    ]
-    if div_all:
-        out.append(f"At {bs_list(div_all)} no lr tried was stable.")
-    if tables is not None:
-        out += bracket_sentences(tables, [(b, n) for b in batches], name=bs, tests=tests)
-    return out
-
-
 # ---- epochs against updates -------------------------------------------------------------------
 
 
@@ -265,7 +202,8 @@ def _reach_sentences(tables: dict | None, ok: list[PointResult]) -> list[str]:
         return []
     by_b = sorted(reach)
     parts = ", ".join(
-        f"{bs(b)} after {count_words(reach[b][0], 'epoch')} ({fmt_int(reach[b][1])} updates)" for b in by_b
+        f"{bs(b)} after {reach[b][0]} epoch{'' if reach[b][0] == 1 else 's'} ({fmt_int(reach[b][1])} updates)"
+        for b in by_b
     )
     out = [f"Epochs or updates? Every B reached a training loss of {fmt_loss(target)}: {parts}."]
     ep = [reach[b][0] for b in by_b]
@@ -321,5 +259,5 @@ def batch_size_comment(
     for part in (_floor_sentences(tables, ok, epochs), _reach_sentences(tables, ok)):
         if part:
             paragraphs.append(" ".join(part))
-    paragraphs.append(" ".join(_lr_sentences(tables, runs, batch_sizes, n_train, curvature, tests)))
+    paragraphs.append(" ".join(lr_sentences(tables, runs, batch_sizes, n_train, curvature, tests)))
     return paragraphs

@@ -48,7 +48,9 @@ def update_cost(results: list[PointResult]) -> UpdateCost | None:
 
 
 def still_falling(tables: dict, r: PointResult, tail: float = 0.1) -> float:
-    """Fraction of the final gap L − L* that the last ``tail`` of the epochs closed (mean over seeds).
+    """How much the run was still converging at the end, from its mean training loss per epoch:
+    the fraction of the final gap L − L* closed by the last ``tail`` of the epochs, or 1 when the
+    loss fell at (nearly) every one of those epochs (a slow but steady descent, not a noise floor).
 
     Near 0: the loss has stopped falling and fluctuates at its noise floor; large: the run is
     still converging, so its gap is unfinished optimisation rather than noise.
@@ -61,6 +63,9 @@ def still_falling(tables: dict, r: PointResult, tail: float = 0.1) -> float:
     back = max(1, round(tail * last))
     if last - back < 1:
         return math.nan
+    window = mean.loc[last - back : last].to_numpy()
+    if back >= 3 and np.mean(np.diff(window) < 0) >= 0.8:
+        return 1.0
     return float((mean.loc[last - back] - mean.loc[last]) / r.gap)
 
 

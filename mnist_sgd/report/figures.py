@@ -157,7 +157,7 @@ def backends_figure(tables: dict, config: dict) -> Figure:
         for ax in (ax_loss, ax_acc, ax_diff):
             say(ax, why)
         return fig
-    fig.suptitle(f"B = {p.batch_size}, N' = {p.n_train}, lr = {lr:g} (NumPy's choice)", fontsize=9)
+    fig.suptitle(f"B = {p.batch_size:,}, N' = {p.n_train:,}, lr = {lr:g} (NumPy's choice)", fontsize=9)
     for backend in [grid.NUMPY, *framework]:
         rows = ref if backend == grid.NUMPY else run_epochs(tables, backend, p.batch_size, p.n_train, lr=lr)
         st = BACKEND_STYLE[backend]

@@ -193,7 +193,11 @@ def build_context(
         "n_full": fmt_int(n_full),
         "n_val": fmt_int(config["data"]["n_val"]),
         "n_test": fmt_int(sizes.get("test", 10000)),
-        "loss_formula": LOSS_FORMULA,
+        # the same formula with HTML sub/superscripts: the Unicode ones come from a fallback font,
+        # after which WeasyPrint breaks the next line early
+        "loss_formula": Markup(
+            "L(W) = 1/(2n) · Σ<sub>i</sub> ‖W<sup>T</sup>x<sub>i</sub> − y<sub>i</sub>‖<sup>2</sup>"
+        ),
         "figures": {name: inline_svg(svg, f"fig-{name}") for name, svg in figures.items()},
         "captions": captions(config),
         "manifest": manifest,
