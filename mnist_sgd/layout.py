@@ -123,6 +123,11 @@ def table(name) -> str:
     return f"{RESULTS}/tables/{name}.csv"
 
 
+def paired_tests() -> str:
+    """McNemar's test of every pair of models the report compares (CSV; rule ``paired_tests``)."""
+    return table("paired_tests")
+
+
 def figure(name) -> str:
     return f"{RESULTS}/figures/{name}.svg"
 

@@ -7,5 +7,15 @@ from mnist_sgd.report.tables import read_tables
 with output_to_log(snakemake.log[0]):
     i, out = snakemake.input, snakemake.output
     figures = dict(zip(snakemake.params.figure_names, i.figures, strict=True))
-    render(read_tables(i), snakemake.config, i.manifest, i.sources, i.provenance, figures, out.html, out.pdf)
+    render(
+        read_tables(i),
+        snakemake.config,
+        i.manifest,
+        i.sources,
+        i.provenance,
+        figures,
+        out.html,
+        out.pdf,
+        i.paired_tests,
+    )
     print(f"wrote {out.html} and {out.pdf}")

@@ -195,3 +195,52 @@ def test_a_loss_below_the_least_squares_floor_is_an_error(tmp_path):
     with pytest.raises(BelowFloorError, match="1 recorded training losses lie below the least-squares floor"):
         write_tables(out, [run], [floor], [], [])
     assert not (tmp_path / "tables" / "runs.csv").exists()
+
+
+def test_lr_choice_table_carries_the_bracket_rounds_and_criterion(tmp_path):
+    from mnist_sgd.report.lr_choice_table import lr_choice_table
+
+    old = tmp_path / "old.json"  # a file from before the lr search: no bracket recorded
+    new = tmp_path / "new.json"
+    base = {"backend": "numpy", "n_train": 50000, "all_diverged": False}
+    old.write_text(
+        json.dumps(
+            base
+            | {
+                "batch_size": 10,
+                "chosen_lr": 0.01,
+                "candidates": [{"lr": 0.01, "seeds": [0], "diverged": False, "chosen": True, "mean_val_accuracy": 0.8}],
+            }
+        )
+    )
+    new.write_text(
+        json.dumps(
+            base
+            | {
+                "batch_size": 1,
+                "chosen_lr": 0.001,
+                "criterion": "mean validation accuracy of the last 5 epochs",
+                "rounds": 2,
+                "budget_exhausted": True,
+                "bracket": {"below": None, "above": 0.003, "closed": False},
+                "candidates": [
+                    {"lr": 0.0003, "round": 2, "seeds": [0], "diverged": False, "chosen": False},
+                    {"lr": 0.001, "round": 0, "seeds": [0], "diverged": False, "chosen": True},
+                    {"lr": 0.003, "round": 0, "seeds": [0], "diverged": False, "chosen": False},
+                ],
+            }
+        )
+    )
+    table = lr_choice_table([old, new])
+    one = table[table.batch_size == 1]
+    assert one["round"].tolist() == [2, 0, 0]
+    assert one.bracket_below.isna().all() and (one.bracket_above == 0.003).all()
+    assert not one.bracket_closed.any() and one.budget_exhausted.all() and (one.rounds == 2).all()
+    assert set(one.criterion) == {"mean validation accuracy of the last 5 epochs"}
+    ten = table[table.batch_size == 10].iloc[0]
+    assert pd.isna(ten["round"]) and pd.isna(ten.bracket_closed) and ten.criterion == ""
+    # and through the CSV round trip of rule aggregate
+    path = tmp_path / "lr_choice.csv"
+    table.to_csv(path, index=False)
+    back = pd.read_csv(path, dtype={"criterion": str}).fillna({"criterion": ""})
+    assert back.bracket_closed.dropna().tolist() == [False, False, False]

@@ -10,74 +10,80 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.transforms import blended_transform_factory
 
 from mnist_sgd import grid
+from mnist_sgd.report.brackets import bracket
 from mnist_sgd.report.plotting import (
     TEST_COLOR,
     TRAIN_COLOR,
+    VAL_COLOR,
     curve,
-    floor_line,
+    gap_rows,
     log_ticks,
     palette,
     plt,
     say,
+    zoom,
 )
 from mnist_sgd.report.queries import chosen_lr, floor_of, point_runs, run_epochs, runs_at_lr
+from mnist_sgd.report.stats import accuracy_interval
 
 # ---- the figures -------------------------------------------------------------------
 
 
 def batch_figure(tables: dict, config: dict, batch: int) -> Figure:
-    """Question 3 at one B: training loss vs epoch (every lr that did not diverge, the chosen one
-    bold, L* as a line, log y) and train/test accuracy vs epoch at the chosen lr."""
+    """Question 3 at one B: L − L* per epoch (log y) for every lr that did not diverge (the chosen
+    one bold), and train/validation/test accuracy per epoch at the chosen lr on a zoomed axis."""
     n = config["data"]["n_train"]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, layout="constrained")
     lr = chosen_lr(tables, batch, n)
     runs = tables["runs"]
     point = point_runs(runs, batch, n)
     diverged = sorted(point[point.diverged].lr.unique())
-    fig.suptitle(f"B = {batch}, N' = {n}" + (f", chosen lr = {lr:g}" if lr is not None else ""), fontsize=9)
+    fig.suptitle(f"B = {batch:,}, N' = {n:,}" + (f", chosen lr = {lr:g}" if lr is not None else ""), fontsize=9)
     if lr is None:
         msg = (
-            f"Every learning rate diverged at B = {batch}\n("
+            f"Every learning rate diverged at B = {batch:,}\n("
             + ", ".join(f"{x:g}" for x in diverged)
             + "): no curve to show."
         )
         say(ax_loss, msg)
         say(ax_acc, msg)
         return fig
+    floor = (floor_of(tables, n) or {}).get("floor_loss")
     ok_lrs = sorted(point[~point.diverged].lr.unique())
     colors = dict(zip(ok_lrs, palette(len(ok_lrs))))
     for x in ok_lrs:
         chosen = math.isclose(x, lr)
         curve(
             ax_loss,
-            run_epochs(tables, grid.NUMPY, batch, n, lr=x),
+            gap_rows(run_epochs(tables, grid.NUMPY, batch, n, lr=x), floor),
             "epoch",
-            "train_loss",
+            "gap",
             color=colors[x],
             linewidth=2.0 if chosen else 1.0,
             label=f"lr = {x:g}" + (" (chosen)" if chosen else ""),
         )
-    note = floor_line(ax_loss, (floor_of(tables, n) or {}).get("floor_loss"))
     ax_loss.set_yscale("log")
     log_ticks(ax_loss)
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("training loss $L$ (log scale)")
-    ax_loss.set_title("training loss")
+    ax_loss.set_ylabel("$L - L^*$ (log scale)")
+    ax_loss.set_title("training loss above the floor $L^*$")
     title = ("diverged: lr = " + ", ".join(f"{x:g}" for x in diverged)) if diverged else None
-    if note:
-        title = f"{title}\n{note}" if title else note
-    # below the panel: noisy curves at large lr fill the whole plot area
-    ax_loss.legend(title=title, title_fontsize=7, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
+    ax_loss.legend(title=title, title_fontsize=7, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3)
     rows = run_epochs(tables, grid.NUMPY, batch, n, lr=lr)
-    curve(ax_acc, rows, "epoch", "train_accuracy", color=TRAIN_COLOR, label="train")
-    curve(ax_acc, rows, "epoch", "test_accuracy", color=TEST_COLOR, linestyle="--", label="test")
-    ax_acc.set_xlabel("epoch")
+    rows = rows[rows.epoch > 0]  # epoch 0 (zero weights, ~10 %) would flatten the zoomed axis
+    for col, color, style, label in (
+        ("train_accuracy", TRAIN_COLOR, "-", "train"),
+        ("val_accuracy", VAL_COLOR, "-.", "validation"),
+        ("test_accuracy", TEST_COLOR, "--", "test"),
+    ):
+        curve(ax_acc, rows, "epoch", col, color=color, linestyle=style, label=label)
+    zoom(ax_acc, rows[["train_accuracy", "val_accuracy", "test_accuracy"]].to_numpy())
+    ax_acc.set_xlabel("epoch (from epoch 1)")
     ax_acc.set_ylabel("accuracy (fraction correct)")
-    ax_acc.set_title(f"accuracy at lr = {lr:g}")
-    ax_acc.legend(loc="lower right")
+    ax_acc.set_title(f"accuracy at lr = {lr:g} (zoomed)")
+    ax_acc.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3)
     return fig
 
 
@@ -87,7 +93,7 @@ def tradeoff_figure(tables: dict, config: dict) -> Figure:
     n = config["data"]["n_train"]
     batches = config["grid"]["batch_sizes"]
     fig, (ax_u, ax_t, ax_bar) = plt.subplots(
-        1, 3, figsize=(6.6, 2.6), layout="constrained", gridspec_kw={"width_ratios": [1, 1, 0.8]}
+        1, 3, figsize=(6.6, 2.9), layout="constrained", gridspec_kw={"width_ratios": [1, 1, 0.8]}
     )
     colors = dict(zip(batches, palette(len(batches))))
     bars, missing = [], []
@@ -96,18 +102,19 @@ def tradeoff_figure(tables: dict, config: dict) -> Figure:
         if lr is None:
             missing.append(b)
             continue
-        rows = run_epochs(tables, grid.NUMPY, b, n, lr=lr).copy()
+        rows = gap_rows(run_epochs(tables, grid.NUMPY, b, n, lr=lr), (floor_of(tables, n) or {}).get("floor_loss"))
         rows = rows[rows.epoch > 0]
         rows["wall"] = rows.groupby("seed").train_seconds.cumsum()
         label = f"B = {b} (lr {lr:g})"
-        curve(ax_u, rows, "updates", "train_loss", color=colors[b], marker=".", label=label)
+        curve(ax_u, rows, "updates", "gap", color=colors[b], marker=".", markersize=3, label=label)
         curve(
             ax_t,
             rows.assign(wall=rows.groupby("epoch").wall.transform("mean")),
             "wall",
-            "train_loss",
+            "gap",
             color=colors[b],
             marker=".",
+            markersize=3,
             label=label,
         )
         runs = tables["runs"]
@@ -120,14 +127,16 @@ def tradeoff_figure(tables: dict, config: dict) -> Figure:
         if ax is ax_t:
             log_ticks(ax, "x")
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("training loss $L$ (log scale)")
-    ax_u.set_title("loss vs updates")
-    ax_t.set_title("loss vs wall-clock time")
+        ax.set_ylabel("$L - L^*$ (log scale)")
+    ax_u.set_title("loss above $L^*$ vs updates")
+    ax_t.set_title("loss above $L^*$ vs time")
     if bars:
-        ax_u.legend(
+        fig.legend(
+            *ax_u.get_legend_handles_labels(),
             title="every lr diverged: B = " + ", ".join(map(str, missing)) if missing else None,
             title_fontsize=7,
-            loc="upper right",
+            loc="outside lower center",
+            ncol=4,
         )
         xs = np.arange(len(bars))
         means = np.array([m for _, m, _, _ in bars])
@@ -150,61 +159,56 @@ def tradeoff_figure(tables: dict, config: dict) -> Figure:
 
 
 def lr_sweep_figure(tables: dict, config: dict) -> Figure:
-    """Final validation accuracy vs lr (log x) for each B; diverged runs as an x on the axis."""
+    """Final validation accuracy vs lr (log x) per B with 95 % Wilson intervals, on a zoomed axis;
+    the chosen lr circled with its final bracket (the tried lrs next to it) as a horizontal bar;
+    diverged lrs as crosses in a separate strip below, one row per B."""
     n = config["data"]["n_train"]
+    n_val = config["data"]["n_val"]
     batches = config["grid"]["batch_sizes"]
-    fig, ax = plt.subplots(figsize=(6.4, 2.8), layout="constrained")
+    fig, (ax, strip) = plt.subplots(
+        2, 1, figsize=(6.4, 3.6), layout="constrained", sharex=True, gridspec_kw={"height_ratios": [5, 1]}
+    )
     runs = tables["runs"]
     colors = dict(zip(batches, palette(len(batches))))
-    bottom = blended_transform_factory(ax.transData, ax.transAxes)
-    any_diverged = False
+    handles, labels, shown = [], [], []
     for i, b in enumerate(batches):
         pt = point_runs(runs, b, n)
-        ok = pt[~pt.diverged].groupby("lr").final_val_accuracy.agg(["mean", "min", "max"]).reset_index()
+        ok = pt[~pt.diverged].groupby("lr").final_val_accuracy.mean().reset_index()
         lr = chosen_lr(tables, b, n)
-        label = f"B = {b}" + (f" (chosen lr {lr:g})" if lr is not None else " (every lr diverged)")
-        ax.errorbar(
-            ok.lr,
-            ok["mean"],
-            yerr=[ok["mean"] - ok["min"], ok["max"] - ok["mean"]],
-            color=colors[b],
-            marker="o",
-            markersize=3.5,
-            capsize=2,
-            label=label,
-        )
+        if len(ok):
+            ci = np.array([accuracy_interval(a, n_val) for a in ok.final_val_accuracy])
+            yerr = [ok.final_val_accuracy - ci[:, 0], ci[:, 1] - ok.final_val_accuracy]
+            h = ax.errorbar(
+                ok.lr, ok.final_val_accuracy, yerr=yerr, color=colors[b], marker="o", markersize=3.5, capsize=2
+            )
+            shown += ok.final_val_accuracy.tolist()
+            handles.append(h)
+            labels.append(f"B = {b:,}" + (f" (chosen lr {lr:g})" if lr is not None else ""))
         if lr is not None:
             best = ok[np.isclose(ok.lr, lr)]
-            ax.plot(
-                best.lr,
-                best["mean"],
-                marker="o",
-                markersize=8,
-                markerfacecolor="none",
-                color=colors[b],
-                linestyle="none",
-            )
+            y = float(best.final_val_accuracy.iloc[0])
+            ax.plot([lr], [y], marker="o", markersize=9, markerfacecolor="none", color=colors[b], linestyle="none")
+            br = bracket(tables, b, n)
+            if br:
+                lo = br["below"] if br["below"] is not None else lr
+                hi = br["above"] if br["above"] is not None else lr
+                ax.plot([lo, hi], [y, y], color=colors[b], linewidth=4, alpha=0.35, solid_capstyle="butt")
         div = sorted(pt[pt.diverged].lr.unique())
         if div:
-            any_diverged = True
-            # one row of x per B at the bottom of the axes, so markers of different B do not overlap
-            ax.plot(
-                div,
-                [0.03 + 0.045 * i] * len(div),
-                marker="x",
-                markersize=6,
-                linestyle="none",
-                color=colors[b],
-                transform=bottom,
-                clip_on=False,
-            )
-    handles, labels = ax.get_legend_handles_labels()
-    if any_diverged:
-        handles.append(Line2D([], [], color="#444444", marker="x", linestyle="none"))
-        labels.append("diverged (bottom row per B)")
+            strip.plot(div, [i] * len(div), marker="x", markersize=6, linestyle="none", color=colors[b])
+    zoom(ax, shown, pad=0.25)
+    if any(bracket(tables, b, n) for b in batches):
+        handles.append(Line2D([], [], color="#777777", linewidth=4, alpha=0.35))
+        labels.append("final bracket of the chosen lr")
+    handles.append(Line2D([], [], color="#444444", marker="o", markersize=9, markerfacecolor="none", linestyle="none"))
+    labels.append("chosen lr")
     ax.set_xscale("log")
-    ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("final validation accuracy")
-    ax.set_title(f"learning-rate sweep, N' = {n}; circled: chosen")
+    ax.set_title(f"validation accuracy per learning rate, N' = {n:,}")
     ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    strip.set_yticks(range(len(batches)), [f"B = {b:,}" for b in batches], fontsize=6.5)
+    strip.set_ylim(-0.7, len(batches) - 0.3)
+    strip.set_ylabel("diverged", fontsize=7.5)
+    strip.grid(axis="y", visible=False)
+    strip.set_xlabel("learning rate (log scale)")
     return fig

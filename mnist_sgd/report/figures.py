@@ -24,13 +24,16 @@ from mnist_sgd.report.plotting import (
     TEST_COLOR,
     TRAIN_COLOR,
     curve,
+    gap_rows,
     log_ticks,
     palette,
     plt,
     say,
     svg_text,
+    zoom,
 )
 from mnist_sgd.report.queries import ZERO_FLOOR, chosen_lr, floor_of, run_epochs, runs_at_lr
+from mnist_sgd.report.stats import accuracy_interval
 
 # ---- the figures -------------------------------------------------------------------
 
@@ -40,7 +43,7 @@ def subset_figure(tables: dict, config: dict) -> Figure:
     accuracies, and the loss curves per N' with each subset's L*."""
     b = config["grid"]["subset_batch_size"]
     sizes = sorted(config["grid"]["subset_sizes"])
-    fig, (ax_acc, ax_loss) = plt.subplots(1, 2, layout="constrained")
+    fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(6.4, 3.3), layout="constrained")
     runs = tables["runs"]
     colors = dict(zip(sizes, palette(len(sizes))))
     acc, missing, zero_floor = [], [], []
@@ -63,26 +66,29 @@ def subset_figure(tables: dict, config: dict) -> Figure:
                     "ls_test": floor.get("test_accuracy", np.nan),
                 }
             )
-            rows = run_epochs(tables, grid.NUMPY, b, n, lr=lr)
-            curve(ax_loss, rows, "epoch", "train_loss", color=colors[n], label=f"N' = {n} (lr {lr:g})")
+            rows = gap_rows(run_epochs(tables, grid.NUMPY, b, n, lr=lr), floor.get("floor_loss"))
+            curve(ax_loss, rows, "epoch", "gap", color=colors[n], label=f"N' = {n:,} (lr {lr:g})")
         fl = floor.get("floor_loss")
-        if fl is not None and fl >= ZERO_FLOOR:
-            ax_loss.axhline(fl, color=colors[n], linestyle="-.", linewidth=0.9)
-        elif fl is not None:
+        if fl is not None and fl < ZERO_FLOOR:
             zero_floor.append(n)
+    n_test = config["data"].get("n_test", 10000)
     if acc:
         a = pd.DataFrame(acc)
         for s, color, style in (("train", TRAIN_COLOR, "-"), ("test", TEST_COLOR, "--")):
+            # 95 % Wilson interval over the evaluated images (N' training or the test images)
+            ci = np.array(
+                [accuracy_interval(m, int(nn) if s == "train" else n_test) for m, nn in zip(a[f"{s}_mean"], a.n)]
+            )
             ax_acc.errorbar(
                 a.n,
                 a[f"{s}_mean"],
-                yerr=[a[f"{s}_mean"] - a[f"{s}_min"], a[f"{s}_max"] - a[f"{s}_mean"]],
+                yerr=[a[f"{s}_mean"] - ci[:, 0], ci[:, 1] - a[f"{s}_mean"]],
                 color=color,
                 linestyle=style,
                 marker="o",
                 markersize=3.5,
                 capsize=2,
-                label=f"SGD, {s}",
+                label=f"SGD, {s} (95 % interval)",
             )
         ax_acc.plot(
             a.n,
@@ -104,25 +110,33 @@ def subset_figure(tables: dict, config: dict) -> Figure:
             markerfacecolor="none",
             label="least squares $W^*$, test",
         )
-        ax_acc.legend(fontsize=6.5, loc="best")
+        ax_acc.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
     else:
         say(ax_acc, "every lr diverged at every N'")
     ax_acc.set_xscale("log")
     ax_acc.set_xlabel("training-set size N' (log scale)")
+    ax_acc.set_ylim(top=1.01)
     ax_acc.set_ylabel("final accuracy (fraction correct)")
     ax_acc.set_title(f"accuracy vs N' (B = {b})")
     ax_loss.set_yscale("log")
     log_ticks(ax_loss)
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("training loss $L$ (log scale)")
-    ax_loss.set_title("training loss; dash-dot: $L^*$ of each N'")
+    ax_loss.set_ylabel("$L - L^*$ (log scale)")
+    ax_loss.set_title("training loss above each subset's $L^*$")
     notes = []
     if missing:
         notes.append("every lr diverged: N' = " + ", ".join(map(str, missing)))
     if zero_floor:
-        notes.append("$L^*$ = 0 for N' = " + ", ".join(map(str, zero_floor)))
+        notes.append("$L^*$ = 0 (so $L - L^*$ = $L$) for N' = " + ", ".join(f"{x:,}" for x in zero_floor))
     if acc:
-        ax_loss.legend(title="\n".join(notes) or None, title_fontsize=6.5, fontsize=6.5, loc="best")
+        ax_loss.legend(
+            title="\n".join(notes) or None,
+            title_fontsize=6.5,
+            fontsize=6.5,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.25),
+            ncol=2,
+        )
     return fig
 
 
@@ -144,7 +158,7 @@ def backends_figure(tables: dict, config: dict) -> Figure:
         for ax in (ax_loss, ax_acc, ax_diff):
             say(ax, why)
         return fig
-    fig.suptitle(f"B = {p.batch_size}, N' = {p.n_train}, lr = {lr:g} (NumPy's choice)", fontsize=9)
+    fig.suptitle(f"B = {p.batch_size:,}, N' = {p.n_train:,}, lr = {lr:g} (NumPy's choice)", fontsize=9)
     for backend in [grid.NUMPY, *framework]:
         rows = ref if backend == grid.NUMPY else run_epochs(tables, backend, p.batch_size, p.n_train, lr=lr)
         st = BACKEND_STYLE[backend]
@@ -167,7 +181,11 @@ def backends_figure(tables: dict, config: dict) -> Figure:
     ax_loss.set_yscale("log")
     log_ticks(ax_loss)
     ax_loss.set_ylabel("training loss $L$ (log scale)")
-    ax_acc.set_ylabel("test accuracy")
+    ax_acc.set_ylabel("test accuracy (zoomed)")
+    epochs = tables["epochs"]
+    later = epochs[(epochs.batch_size == p.batch_size) & (epochs.n_train == p.n_train) & (epochs.epoch > 0)]
+    ax_acc.set_xlim(left=0.5)
+    zoom(ax_acc, later[np.isclose(later.lr, lr)].test_accuracy.to_numpy())
     ax_diff.set_yscale("log")
     ax_diff.set_ylabel("$|L_{fw} - L_{np}|\\,/\\,L_{np}$ (log scale)")
     ax_loss.set_title("training loss")

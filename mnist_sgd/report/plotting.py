@@ -40,7 +40,7 @@ BACKEND_STYLE = {
     "tensorflow": {"color": "#e07b00", "linestyle": "--", "label": grid.BACKEND_NAMES["tensorflow"]},
     "pytorch": {"color": "#b8272c", "linestyle": ":", "label": grid.BACKEND_NAMES["pytorch"]},
 }
-TRAIN_COLOR, TEST_COLOR, FLOOR_COLOR = "#1f4e8c", "#c0392b", "#555555"
+TRAIN_COLOR, VAL_COLOR, TEST_COLOR, FLOOR_COLOR = "#1f4e8c", "#2a9d55", "#c0392b", "#555555"
 
 
 def palette(n: int) -> list:
@@ -102,3 +102,25 @@ def svg_text(fig: Figure, name: str) -> str:
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
     return buffer.getvalue()
+
+
+def zoom(ax, values, pad: float = 0.12, axis: str = "y") -> None:
+    """Limit an axis to the range of ``values`` (finite ones) plus ``pad`` of that range on each side,
+    so that small differences (a train/test gap, accuracies of neighbouring lrs) are visible."""
+    v = np.asarray([x for x in np.ravel(values) if np.isfinite(x)], float)
+    if not len(v):
+        return
+    lo, hi = float(v.min()), float(v.max())
+    span = max(hi - lo, 0.002)
+    limits = (lo - pad * span, hi + pad * span)
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(*limits)
+
+
+def gap_rows(rows: pd.DataFrame, floor: float | None, column: str = "train_loss") -> pd.DataFrame:
+    """``rows`` with a column ``gap`` = loss − L* (L* = 0 where unknown); non-positive gaps are NaN
+    (not drawable on a log axis)."""
+    out = rows.copy()
+    f = floor if floor is not None and math.isfinite(floor) and floor >= ZERO_FLOOR else 0.0
+    out["gap"] = out[column] - f
+    out.loc[out["gap"] <= 0, "gap"] = np.nan
+    return out

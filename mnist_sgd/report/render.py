@@ -24,15 +24,18 @@ from pygments.lexers import PythonLexer
 
 from mnist_sgd import grid, layout
 from mnist_sgd.atomic import write_atomically
-from mnist_sgd.report import commentary
-from mnist_sgd.report.catalog import caption_name, figure_names
-from mnist_sgd.report.formats import fmt_acc, fmt_loss, fmt_lr, fmt_pp, fmt_seconds
+from mnist_sgd.data import dataset, download, idx
+from mnist_sgd.report import commentary, subset_commentary
+from mnist_sgd.report.brackets import criterion, has_brackets
+from mnist_sgd.report.catalog import batch_figure, caption_name, figure_names
+from mnist_sgd.report.formats import count_words, fmt_acc, fmt_int, fmt_loss, fmt_lr, fmt_pp, fmt_seconds
 from mnist_sgd.report.queries import full_set_curvature, point_result
 from mnist_sgd.report.table_rows import (
     batch_rows,
     consistency_rows,
     data_rows,
     lr_grid_rows,
+    split_sizes,
     subset_rows,
     timing_rows,
 )
@@ -54,6 +57,16 @@ SECTIONS = {
 
 #: The functions whose real source the report prints (question 2).
 SGD_FUNCTIONS = (sgd.sgd_epoch, sgd.sgd_step, sgd.sgd_epoch_single)
+
+#: The functions that download, parse and cache the data, whose real source section 1 prints (question 1).
+DATA_FUNCTIONS = (
+    download.fetch_verified,
+    download.decompress_if_gzip,
+    idx.parse_idx,
+    dataset.flatten_and_scale,
+    dataset.build_arrays,
+    dataset.one_hot,
+)
 
 LOSS_FORMULA = "L(W) = 1/(2n) · Σᵢ ‖Wᵀxᵢ − yᵢ‖²"
 
@@ -87,11 +100,11 @@ def inline_svg(svg: str, prefix: str) -> Markup:
     return Markup(svg)
 
 
-def sgd_source() -> list[dict]:
-    """The real source of the SGD functions, highlighted, with file and line numbers."""
+def sgd_source(functions=None) -> list[dict]:
+    """The real source of ``functions`` (default: the SGD functions), highlighted, with file and line numbers."""
     formatter = HtmlFormatter(cssclass="code", linenos=False)
     out = []
-    for fn in SGD_FUNCTIONS:
+    for fn in SGD_FUNCTIONS if functions is None else functions:
         lines, start = inspect.getsourcelines(fn)
         path = Path(inspect.getsourcefile(fn)).resolve()
         try:
@@ -129,12 +142,33 @@ def captions(config: dict) -> dict[str, str]:
     }
 
 
+def data_origin(sources: dict) -> str:
+    """Where the MNIST files came from, for the body of the report: the mirror URL, or "a local
+    copy" (a local path belongs to the provenance appendix only)."""
+    files = sources.get("files") or []
+    if not files:
+        return "an unknown source"
+    where = {f["source"].rsplit("/", 1)[0] for f in files}
+    remote = sorted(w for w in where if w.startswith(("http://", "https://")))
+    if remote and len(remote) == len(where):
+        return ", ".join(remote)
+    return "a local copy of the MNIST files (its location is listed in the appendix)"
+
+
 def build_context(
-    tables: dict, config: dict, manifest: dict, sources: dict, provenance: dict, figures: dict[str, str]
+    tables: dict,
+    config: dict,
+    manifest: dict,
+    sources: dict,
+    provenance: dict,
+    figures: dict[str, str],
+    tests=None,
 ) -> dict:
-    """Everything the templates show; ``figures`` maps figure names to SVG text."""
+    """Everything the templates show; ``figures`` maps figure names to SVG text, ``tests`` is the
+    paired-tests table (None: no comparison is called a difference)."""
     n_full = config["data"]["n_train"]
     epochs = config["training"]["epochs"]
+    seeds = config["training"]["seeds"]
     batch_points = grid.batch_points(config)
     subset_points = grid.subset_points(config)
     frameworks = config["frameworks"]["backends"]
@@ -142,7 +176,10 @@ def build_context(
     missing = [name for name in figure_names(config) if name not in figures]
     if missing:
         raise ValueError(f"figures missing from the report's inputs: {missing}")
-    lr_cols, lr_rows = lr_grid_rows(tables, config, grid.all_points(config))
+    sizes = split_sizes(manifest)
+    lr_cols, lr_rows = lr_grid_rows(tables, config, grid.all_points(config), sizes.get("val", config["data"]["n_val"]))
+    curvature = full_set_curvature(tables["floors"], n_full)
+    rows = batch_rows(tables, config, sizes)
     return {
         "title": config["report"]["title"],
         "author": config["report"]["author"],
@@ -151,44 +188,64 @@ def build_context(
         "num": Numbering(),
         "config": config,
         "epochs": epochs,
-        "n_full": n_full,
-        "n_val": config["data"]["n_val"],
-        "loss_formula": LOSS_FORMULA,
+        "seeds": seeds,
+        "seeds_text": count_words(len(seeds), "seed"),
+        "n_full": fmt_int(n_full),
+        "n_val": fmt_int(config["data"]["n_val"]),
+        "n_test": fmt_int(sizes.get("test", 10000)),
+        # the same formula with HTML sub/superscripts: the Unicode ones come from a fallback font,
+        # after which WeasyPrint breaks the next line early
+        "loss_formula": Markup(
+            "L(W) = 1/(2n) · Σ<sub>i</sub> ‖W<sup>T</sup>x<sub>i</sub> − y<sub>i</sub>‖<sup>2</sup>"
+        ),
         "figures": {name: inline_svg(svg, f"fig-{name}") for name, svg in figures.items()},
         "captions": captions(config),
         "manifest": manifest,
         "data_rows": data_rows(manifest),
         "pixel_mean": manifest.get("pixel_mean"),
         "pixel_std": manifest.get("pixel_std"),
-        "sources": sources,
+        "data_origin": data_origin(sources),
+        "data_source": sgd_source(DATA_FUNCTIONS),
         "sgd_source": sgd_source(),
-        "batch_sizes": [p.batch_size for p in batch_points],
-        "batch_rows": batch_rows(tables, config),
-        "full_set_curvature": full_set_curvature(tables["floors"], n_full),
-        "all_diverged_batches": [r["B"] for r in batch_rows(tables, config) if not r["ok"]],
+        "batch_sizes": [fmt_int(p.batch_size) for p in batch_points],
+        "batch_figures": [(batch_figure(p.batch_size), f"B = {fmt_int(p.batch_size)}") for p in batch_points],
+        "batch_rows": rows,
+        "full_set_curvature": curvature,
+        "all_diverged_batches": [r["B"] for r in rows if not r["ok"]],
         "lr_columns": lr_cols,
         "lr_rows": lr_rows,
+        "lr_criterion": criterion(tables),
+        "has_brackets": has_brackets(tables),
         "batch_comment": commentary.batch_size_comment(
-            tables["runs"], [p.batch_size for p in batch_points], n_full, epochs
+            tables["runs"],
+            [p.batch_size for p in batch_points],
+            n_full,
+            epochs,
+            tables=tables,
+            tests=tests,
+            curvature=curvature,
         )
         if batch_points
         else [],
-        "subset_batch": config["grid"]["subset_batch_size"],
-        "subset_rows": subset_rows(tables, config),
-        "subset_comment": commentary.subset_size_comment(
+        "subset_batch": fmt_int(config["grid"]["subset_batch_size"]),
+        "subset_rows": subset_rows(tables, config, sizes),
+        "subset_comment": subset_commentary.subset_size_comment(
             tables["runs"],
             tables["floors"],
             [p.n_train for p in subset_points],
             config["grid"]["subset_batch_size"],
             epochs,
             n_full,
+            tables=tables,
+            tests=tests,
         )
         if subset_points
         else [],
         "frameworks": frameworks,
-        "cmp_point": cmp_point,
+        "framework_names": [grid.BACKEND_NAMES.get(b, b) for b in frameworks],
+        "cmp_point": {"B": fmt_int(cmp_point.batch_size), "N": fmt_int(cmp_point.n_train)},
         "cmp_lr": fmt_lr(point_result(tables["runs"], cmp_point.batch_size, cmp_point.n_train).lr),
-        "consistency_rows": consistency_rows(tables),
+        "consistency_rows": consistency_rows(tables, tests),
         "tolerances": config["consistency"][config["training"]["dtype"]],
         "provenance": provenance,
         "config_yaml": yaml.safe_dump(provenance.get("config", config), sort_keys=False, allow_unicode=True),
@@ -204,7 +261,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(acc=fmt_acc, lr=fmt_lr, loss=fmt_loss, seconds=fmt_seconds, pp=fmt_pp)
+    env.filters.update(
+        acc=fmt_acc, lr=fmt_lr, loss=fmt_loss, seconds=fmt_seconds, pp=fmt_pp, int=fmt_int, count=count_words
+    )
     return env
 
 
@@ -233,9 +292,15 @@ def render(
     figure_paths: dict[str, str],
     html_path,
     pdf_path,
+    paired_tests_path=None,
 ) -> None:
     """Write the HTML and the PDF report."""
     figures = {name: Path(p).read_text() for name, p in figure_paths.items()}
+    tests = None
+    if paired_tests_path is not None:
+        import pandas as pd
+
+        tests = pd.read_csv(paired_tests_path)
     context = build_context(
         tables,
         config,
@@ -243,6 +308,7 @@ def render(
         json.loads(Path(sources_path).read_text()),
         json.loads(Path(provenance_path).read_text()),
         figures,
+        tests,
     )
     html = render_html(context)
     write_atomically(html.encode(), html_path)

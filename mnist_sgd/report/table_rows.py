@@ -1,41 +1,89 @@
-"""The rows of the report's HTML tables, formatted (numbers through :mod:`mnist_sgd.report.formats`)."""
+"""The rows of the report's HTML tables, formatted (numbers through :mod:`mnist_sgd.report.formats`).
+
+Every accuracy cell carries its 95 % Wilson interval over the evaluated images (and, with several
+seeds, the min–max over seeds); one column of losses is printed with one precision; counts have
+thousands separators; backends go by their display names.
+"""
 
 from __future__ import annotations
 
 import math
+import re
+
+import pandas as pd
 
 from mnist_sgd import grid
-from mnist_sgd.report.formats import fmt_acc, fmt_loss, fmt_lr, fmt_pp, fmt_seconds
-from mnist_sgd.report.queries import ZERO_FLOOR, diverged_lrs, point_result
+from mnist_sgd.report.brackets import bracket, bracket_text
+from mnist_sgd.report.formats import (
+    column_decimals,
+    fmt_acc,
+    fmt_ci,
+    fmt_fixed,
+    fmt_int,
+    fmt_lr,
+    fmt_p,
+    fmt_pp,
+    fmt_seconds,
+)
+from mnist_sgd.report.paired import find_test
+from mnist_sgd.report.queries import ZERO_FLOOR, diverged_lrs, point_result, point_runs
+from mnist_sgd.report.stats import accuracy_interval, seed_spread
 
 
-def batch_rows(tables: dict, config: dict) -> list[dict]:
-    """One row per B of question 3 (chosen lr, time, loss, gap to L*, accuracy)."""
+def acc_cell(accuracy: float, images: int, per_seed=None) -> dict:
+    """An accuracy with its 95 % Wilson interval over ``images`` and, with 2+ seeds, the seed range."""
+    low, high = accuracy_interval(accuracy, images) if images else (math.nan, math.nan)
+    cell = {"value": fmt_acc(accuracy), "ci": fmt_ci(low, high), "seeds": ""}
+    spread = seed_spread(per_seed if per_seed is not None else [])
+    if spread["n"] > 1:
+        cell["seeds"] = f"seeds {fmt_ci(spread['min'], spread['max'])}"
+    return cell
+
+
+def _per_seed(runs: pd.DataFrame, b: int, n: int, column: str) -> list[float]:
+    pt = point_runs(runs, b, n)
+    return pt[pt.chosen.astype(bool)][column].tolist()
+
+
+def _loss_columns(rows: list[dict], raw: dict[str, list[float]]) -> None:
+    """Format each loss column of ``rows`` with one number of decimals (3 significant digits of its smallest)."""
+    for col, values in raw.items():
+        nonzero = [v for v in values if not (v is not None and math.isfinite(v) and abs(v) < ZERO_FLOOR)]
+        d = column_decimals(nonzero, significant=4 if col == "train_loss" else 3)
+        for row, v in zip(rows, values):
+            row[col] = "0" if v is not None and math.isfinite(v) and abs(v) < ZERO_FLOOR else fmt_fixed(v, d)
+
+
+def batch_rows(tables: dict, config: dict, n_images: dict[str, int]) -> list[dict]:
+    """One row per B of question 3 (chosen lr, its bracket, time, loss, gap to L*, accuracies)."""
     runs, n = tables["runs"], config["data"]["n_train"]
-    rows = []
+    rows, raw = [], {"train_loss": [], "gap": []}
     for b in config["grid"]["batch_sizes"]:
         r = point_result(runs, b, n)
+        br = bracket(tables, b, n)
         rows.append(
             {
-                "B": b,
+                "B": fmt_int(b),
                 "ok": r.ok,
                 "lr": fmt_lr(r.lr),
+                "bracket": bracket_text(br) if br else "",
                 "diverged": ", ".join(fmt_lr(x) for x in diverged_lrs(runs, b, n)) or "none",
-                "updates": f"{r.updates:,.0f}" if r.ok else "–",
+                "updates": fmt_int(r.updates) if r.ok else "–",
                 "train_seconds": fmt_seconds(r.train_seconds),
                 "job_seconds": fmt_seconds(r.job_seconds),
-                "train_loss": fmt_loss(r.train_loss),
-                "gap": fmt_loss(r.gap),
-                "train_acc": fmt_acc(r.train_accuracy),
-                "val_acc": fmt_acc(r.val_accuracy),
-                "test_acc": fmt_acc(r.test_accuracy),
+                "train_acc": acc_cell(r.train_accuracy, n, _per_seed(runs, b, n, "final_train_accuracy")),
+                "val_acc": acc_cell(r.val_accuracy, n_images["val"], _per_seed(runs, b, n, "final_val_accuracy")),
+                "test_acc": acc_cell(r.test_accuracy, n_images["test"], _per_seed(runs, b, n, "final_test_accuracy")),
             }
         )
+        raw["train_loss"].append(r.train_loss)
+        raw["gap"].append(r.gap)
+    _loss_columns(rows, raw)
     return rows
 
 
-def lr_grid_rows(tables: dict, config: dict, points: list[grid.Point]) -> tuple[list[str], list[dict]]:
-    """Validation accuracy of every candidate lr per point ('diverged' where it diverged)."""
+def lr_grid_rows(tables: dict, config: dict, points: list[grid.Point], n_val: int) -> tuple[list[str], list[dict]]:
+    """Validation accuracy (with interval) of every candidate lr per point ('diverged' where it diverged)."""
     lc = tables["lr_choice"]
     lc = lc[lc.backend == grid.NUMPY]
     lrs = sorted(lc.lr.unique())
@@ -46,64 +94,72 @@ def lr_grid_rows(tables: dict, config: dict, points: list[grid.Point]) -> tuple[
         for lr in lrs:
             c = sel[sel.lr == lr]
             if not len(c):
-                cells.append({"text": "–", "chosen": False, "diverged": False})
+                cells.append({"value": "", "ci": "", "seeds": "", "chosen": False, "diverged": False})
             elif bool(c.diverged.iloc[0]):
-                cells.append({"text": "diverged", "chosen": False, "diverged": True})
+                cells.append({"value": "diverged", "ci": "", "seeds": "", "chosen": False, "diverged": True})
             else:
-                cells.append(
-                    {
-                        "text": fmt_acc(float(c.mean_val_accuracy.iloc[0])),
-                        "chosen": bool(c.chosen.iloc[0]),
-                        "diverged": False,
-                    }
-                )
-        rows.append({"B": p.batch_size, "N": p.n_train, "cells": cells})
+                cell = acc_cell(float(c.mean_val_accuracy.iloc[0]), n_val)
+                cells.append(cell | {"chosen": bool(c.chosen.iloc[0]), "diverged": False})
+        br = bracket(tables, p.batch_size, p.n_train)
+        closed = (
+            ""
+            if br is None
+            else ("closed" if br["closed"] else "open") + (", budget used" if br["budget_exhausted"] else "")
+        )
+        rows.append({"B": fmt_int(p.batch_size), "N": fmt_int(p.n_train), "cells": cells, "bracket": closed})
     return [fmt_lr(x) for x in lrs], rows
 
 
-def subset_rows(tables: dict, config: dict) -> list[dict]:
+def subset_rows(tables: dict, config: dict, n_images: dict[str, int]) -> list[dict]:
     runs, floors = tables["runs"], tables["floors"]
     b = config["grid"]["subset_batch_size"]
-    rows = []
+    rows, raw = [], {"train_loss": [], "floor": []}
     for n in sorted(config["grid"]["subset_sizes"]):
         r = point_result(runs, b, n)
         f = floors[floors.n_train == n]
-        floor = float(f.floor_loss.mean()) if len(f) else math.nan
         rows.append(
             {
-                "N": n,
+                "N": fmt_int(n),
                 "ok": r.ok,
                 "lr": fmt_lr(r.lr),
-                "updates": f"{r.updates:,.0f}" if r.ok else "–",
-                "train_loss": fmt_loss(r.train_loss),
-                "floor": fmt_loss(floor) if floor >= ZERO_FLOOR or math.isnan(floor) else "0",
-                "train_acc": fmt_acc(r.train_accuracy),
-                "test_acc": fmt_acc(r.test_accuracy),
-                "ls_train_acc": fmt_acc(float(f.train_accuracy.mean())) if len(f) else "–",
-                "ls_test_acc": fmt_acc(float(f.test_accuracy.mean())) if len(f) else "–",
-                "rank": f"{int(f['rank'].min())}" if len(f) else "–",
+                "updates": fmt_int(r.updates) if r.ok else "–",
+                "train_acc": acc_cell(r.train_accuracy, n, _per_seed(runs, b, n, "final_train_accuracy")),
+                "test_acc": acc_cell(r.test_accuracy, n_images["test"], _per_seed(runs, b, n, "final_test_accuracy")),
+                "ls_train_acc": acc_cell(float(f.train_accuracy.mean()), n) if len(f) else acc_cell(math.nan, 0),
+                "ls_test_acc": acc_cell(float(f.test_accuracy.mean()), n_images["test"])
+                if len(f)
+                else acc_cell(math.nan, 0),
+                "rank": fmt_int(int(f["rank"].min())) if len(f) else "–",
             }
         )
+        raw["train_loss"].append(r.train_loss)
+        raw["floor"].append(float(f.floor_loss.mean()) if len(f) else math.nan)
+    _loss_columns(rows, raw)
     return rows
 
 
-def consistency_rows(tables: dict) -> list[dict]:
+def consistency_rows(tables: dict, tests: pd.DataFrame | None = None) -> list[dict]:
+    """One row per framework-vs-NumPy comparison; epochs counts training epochs (not the initial state)."""
     rows = []
     for _, c in tables["consistency"].iterrows():
         acc = max(c.max_abs_train_accuracy_diff, c.max_abs_val_accuracy_diff, c.max_abs_test_accuracy_diff)
+        side = {"batch_size": int(c.batch_size), "n_train": int(c.n_train), "lr": float(c.lr)}
+        t = find_test(tests, "backend", {"backend": c.reference, **side}, {"backend": c.backend, **side})
         rows.append(
             {
-                "backend": c.backend,
-                "B": int(c.batch_size),
-                "N": int(c.n_train),
+                "backend": grid.BACKEND_NAMES.get(c.backend, c.backend),
+                "B": fmt_int(int(c.batch_size)),
+                "N": fmt_int(int(c.n_train)),
                 "lr": fmt_lr(float(c.lr)),
                 "lr_path": c.lr_path,
                 "seed": int(c.seed),
                 "verdict": c.verdict,
-                "epochs": int(c.epochs_compared),
-                "loss": f"{c.max_rel_train_loss_diff:.2e}",
-                "weights": f"{c.max_abs_weight_diff:.2e}",
+                "epochs": int(c.epochs_compared) - 1,  # the compared history includes epoch 0
+                "loss": f"{c.max_rel_train_loss_diff:.1e}",
+                "weights": f"{c.max_abs_weight_diff:.1e}",
                 "acc": fmt_pp(acc),
+                "discordant": "–" if t is None else fmt_int(int(t.only_a) + int(t.only_b)),
+                "p": "–" if t is None else fmt_p(float(t.p_exact)),
                 "tol": f"{c.loss_rtol:g} / {c.weights_atol:g} / {fmt_pp(c.accuracy_atol)}",
                 "reasons": c.reasons,
             }
@@ -120,15 +176,26 @@ def data_rows(manifest: dict) -> list[dict]:
     if "train" in splits and "val" in splits:
         counts = [a + b for a, b in zip(splits["train"]["label_counts"], splits["val"]["label_counts"])]
         rows.append({"split": "train + val", "n": sum(counts), "counts": counts, "total": True})
-    return rows
+    return [r | {"n": fmt_int(r["n"]), "counts": [fmt_int(c) for c in r["counts"]]} for r in rows]
+
+
+def natural_key(text: str) -> list:
+    """Sort key that orders the numbers inside a text by value: n500 before n10000."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def timing_rows(provenance: dict) -> list[dict]:
+    jobs = sorted(provenance["timings"]["jobs"], key=lambda j: natural_key(j["job"]))
     return [
         {
             "job": j["job"],
             "seconds": fmt_seconds(j["seconds"]),
-            "rss": "–" if j["max_rss_mb"] is None else f"{j['max_rss_mb']:.0f} MB",
+            "rss": "–" if j["max_rss_mb"] is None else f"{j['max_rss_mb']:,.0f} MB",
         }
-        for j in provenance["timings"]["jobs"]
+        for j in jobs
     ]
+
+
+def split_sizes(manifest: dict) -> dict[str, int]:
+    """Number of images per split ({"train": 50000, "val": 10000, "test": 10000})."""
+    return {s: int(info["labels"]["shape"][0]) for s, info in manifest["splits"].items()}

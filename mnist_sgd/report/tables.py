@@ -31,6 +31,7 @@ from mnist_sgd import grid
 from mnist_sgd.atomic import write_atomically
 from mnist_sgd.layout import TABLES
 from mnist_sgd.report.job_costs import read_benchmark
+from mnist_sgd.report.lr_choice_table import lr_choice_table
 from mnist_sgd.report.run_notes import check_complete, read_history, read_summary, run_note
 
 RUN_KEY = ["backend", "batch_size", "n_train", "lr_path", "seed"]
@@ -191,42 +192,6 @@ def floors_table(floor_files: list[str | Path]) -> pd.DataFrame:
     return table.sort_values(["n_train", "seed"], ignore_index=True)
 
 
-def lr_choice_table(lr_choice_files: list[str | Path]) -> pd.DataFrame:
-    """One row per candidate lr of each (backend, B, N') point."""
-    rows = []
-    for path in lr_choice_files:
-        c = json.loads(Path(path).read_text())
-        for cand in c["candidates"]:
-            rows.append(
-                {
-                    "backend": c["backend"],
-                    "batch_size": int(c["batch_size"]),
-                    "n_train": int(c["n_train"]),
-                    "lr": float(cand["lr"]),
-                    "seeds": " ".join(str(s) for s in cand["seeds"]),
-                    "diverged": bool(cand["diverged"]),
-                    "chosen": bool(cand["chosen"]),
-                    "all_diverged": bool(c["all_diverged"]),
-                    "mean_val_accuracy": _number(cand.get("mean_val_accuracy")),
-                    "mean_val_loss": _number(cand.get("mean_val_loss")),
-                }
-            )
-    cols = [
-        "backend",
-        "batch_size",
-        "n_train",
-        "lr",
-        "seeds",
-        "diverged",
-        "chosen",
-        "all_diverged",
-        "mean_val_accuracy",
-        "mean_val_loss",
-    ]
-    table = pd.DataFrame(rows, columns=cols)
-    return table.sort_values(["backend", "batch_size", "n_train", "lr"], ignore_index=True)
-
-
 CONSISTENCY_COLUMNS = [
     "backend",
     "reference",
@@ -317,7 +282,7 @@ def read_tables(paths: Mapping[str, str | Path]) -> dict[str, pd.DataFrame]:
     """The tables written by :func:`write_tables`, from ``paths[<table name>]`` for every name of :data:`TABLES`."""
     tables = {}
     for name in TABLES:
-        text_columns = {"lr_path": str, "reasons": str, "seeds": str, "note": str}
+        text_columns = {"lr_path": str, "reasons": str, "seeds": str, "note": str, "criterion": str}
         table = pd.read_csv(paths[name], dtype=text_columns)
         for col in text_columns:
             if col in table:

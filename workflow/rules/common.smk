@@ -38,6 +38,7 @@ localrules:
     choose_lr,
     compare_backends,
     aggregate,
+    paired_tests,
     figures,
     provenance,
     render_report,

@@ -25,11 +25,41 @@ rule aggregate:
     conda:
         "../../environment.yml"
     params:
-        code=code_digest("mnist_sgd/report/tables.py", "mnist_sgd/report/run_notes.py", "mnist_sgd/report/job_costs.py"),
+        code=code_digest(
+            "mnist_sgd/report/tables.py",
+            "mnist_sgd/report/run_notes.py",
+            "mnist_sgd/report/lr_choice_table.py",
+            "mnist_sgd/report/job_costs.py",
+        ),
     message:
         "Collecting every run into tidy tables (results/tables/)"
     script:
         "../../scripts/aggregate.py"
+
+
+rule paired_tests:
+    input:
+        **{layout.array_input(s, k): layout.array(s, k) for s in ("val", "test") for k in layout.ARRAY_KINDS},
+        runs=layout.table("runs"),
+        summaries=searched_run_files("summary.json"),
+        weights=searched_run_files("weights.npz"),
+    output:
+        report(
+            layout.paired_tests(),
+            caption=caption("table_paired_tests"),
+            category="Tables",
+            labels={"table": "paired_tests"},
+        ),
+    log:
+        layout.log("paired_tests"),
+    conda:
+        "../../environment.yml"
+    params:
+        code=code_digest("mnist_sgd/report/paired.py", "mnist_sgd/report/stats.py"),
+    message:
+        "Paired tests (McNemar) of the models the report compares, from their saved weights"
+    script:
+        "../../scripts/paired_tests.py"
 
 
 rule figures:
@@ -51,6 +81,8 @@ rule figures:
             "mnist_sgd/report/catalog.py",
             "mnist_sgd/report/queries.py",
             "mnist_sgd/report/tables.py",
+            "mnist_sgd/report/brackets.py",
+            "mnist_sgd/report/stats.py",
             "mnist_sgd/grid.py",
         ),
     message:
@@ -86,6 +118,7 @@ rule provenance:
 rule render_report:
     input:
         **{t: layout.table(t) for t in layout.TABLES},
+        paired_tests=layout.paired_tests(),
         figures=[layout.figure(name) for name in REPORT_FIGURES],
         provenance=layout.provenance(),
         manifest=layout.data_manifest(),
@@ -109,6 +142,7 @@ rule render_report:
         code=code_digest(
             "mnist_sgd/report/*.py",
             "mnist_sgd/data/download.py",
+            "mnist_sgd/data/idx.py",
             "mnist_sgd/data/dataset.py",
             "mnist_sgd/train/sgd.py",
             "mnist_sgd/grid.py",
