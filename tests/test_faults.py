@@ -45,6 +45,7 @@ CONFIG = {
     "training": {"epochs": 3, "seeds": [0, 1]},
     "grid": {"batch_sizes": [1, 100], "subset_sizes": [], "subset_batch_size": 100, "learning_rates": [0.03, 0.5]},
     "frameworks": {"backends": []},
+    "lr_search": {"max_rounds": 0},  # the grid only: exactly the runs listed below
     "report": {"title": HOSTILE_TITLE, "author": HOSTILE_AUTHOR},
 }
 RUNS = [

@@ -182,6 +182,7 @@ TINY = {
         "learning_rates": [0.03, 0.05],
     },
     "frameworks": {"backends": []},
+    "lr_search": {"max_rounds": 1},  # one extra round: the report shows what the search tried
 }
 REPORT = [layout.report("html"), layout.report("pdf")]
 #: Remote resource references: src/href attributes and CSS url() / @import pointing at http(s) or //.
