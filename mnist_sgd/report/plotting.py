@@ -39,6 +39,12 @@ BACKEND_STYLE = {
     grid.NUMPY: {"color": "#1f4e8c", "linestyle": "-", "label": f"{grid.BACKEND_NAMES[grid.NUMPY]} (hand-coded)"},
     "tensorflow": {"color": "#e07b00", "linestyle": "--", "label": grid.BACKEND_NAMES["tensorflow"]},
     "pytorch": {"color": "#b8272c", "linestyle": ":", "label": grid.BACKEND_NAMES["pytorch"]},
+    "keras_fit": {"color": "#6a3d9a", "linestyle": "-.", "label": grid.BACKEND_NAMES["keras_fit"] + " (own shuffling)"},
+    "pytorch_loader": {
+        "color": "#8c564b",
+        "linestyle": (0, (5, 1, 1, 1, 1, 1)),
+        "label": grid.BACKEND_NAMES["pytorch_loader"] + " (own shuffling)",
+    },
 }
 TRAIN_COLOR, VAL_COLOR, TEST_COLOR, FLOOR_COLOR = "#1f4e8c", "#2a9d55", "#c0392b", "#555555"
 

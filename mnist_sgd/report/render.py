@@ -31,13 +31,18 @@ from mnist_sgd.report.catalog import batch_figure, caption_name, figure_names
 from mnist_sgd.report.formats import count_words, fmt_acc, fmt_int, fmt_loss, fmt_lr, fmt_pp, fmt_seconds
 from mnist_sgd.report.queries import full_set_curvature, point_result
 from mnist_sgd.report.table_rows import (
+    TIMING_ROWS_PER_JOB,
     batch_rows,
     consistency_rows,
     data_rows,
+    idiomatic_rows,
+    irregular_runs,
     lr_grid_rows,
     split_sizes,
     subset_rows,
+    timing_groups,
     timing_rows,
+    where_jobs_ran,
 )
 from mnist_sgd.train import sgd
 
@@ -246,10 +251,15 @@ def build_context(
         "cmp_point": {"B": fmt_int(cmp_point.batch_size), "N": fmt_int(cmp_point.n_train)},
         "cmp_lr": fmt_lr(point_result(tables["runs"], cmp_point.batch_size, cmp_point.n_train).lr),
         "consistency_rows": consistency_rows(tables, tests),
+        "idiomatic_rows": idiomatic_rows(tables, config, tests, sizes["test"]),
+        "irregular_runs": irregular_runs(tables),
         "tolerances": config["consistency"][config["training"]["dtype"]],
         "provenance": provenance,
         "config_yaml": yaml.safe_dump(provenance.get("config", config), sort_keys=False, allow_unicode=True),
         "timing_rows": timing_rows(provenance),
+        "timing_groups": timing_groups(tables),
+        "timing_per_job": len(provenance["timings"]["jobs"]) <= TIMING_ROWS_PER_JOB,
+        "where_jobs_ran": where_jobs_ran(tables),
     }
 
 

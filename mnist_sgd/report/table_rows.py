@@ -16,18 +16,21 @@ from mnist_sgd import grid
 from mnist_sgd.report.brackets import bracket, bracket_text
 from mnist_sgd.report.formats import (
     column_decimals,
+    count_words,
     fmt_acc,
     fmt_ci,
     fmt_fixed,
     fmt_int,
+    fmt_loss,
     fmt_lr,
     fmt_p,
     fmt_pp,
     fmt_seconds,
+    join_words,
 )
 from mnist_sgd.report.paired import find_test
 from mnist_sgd.report.queries import ZERO_FLOOR, diverged_lrs, point_result, point_runs
-from mnist_sgd.report.stats import accuracy_interval, seed_spread
+from mnist_sgd.report.stats import accuracy_interval, seed_spread, verdict
 
 
 def acc_cell(accuracy: float, images: int, per_seed=None) -> dict:
@@ -199,3 +202,88 @@ def timing_rows(provenance: dict) -> list[dict]:
 def split_sizes(manifest: dict) -> dict[str, int]:
     """Number of images per split ({"train": 50000, "val": 10000, "test": 10000})."""
     return {s: int(info["labels"]["shape"][0]) for s, info in manifest["splits"].items()}
+
+
+def idiomatic_rows(tables: dict, config: dict, tests: pd.DataFrame | None, n_test: int) -> list[dict]:
+    """Keras model.fit and the PyTorch DataLoader loop (own shuffling) against NumPy at the
+    comparison point and NumPy's lr: final test accuracies with intervals, McNemar's test."""
+    p = grid.comparison_point(config)
+    runs = tables["runs"]
+    ref = point_result(runs, p.batch_size, p.n_train)
+    rows = []
+    for backend in [b for b in config["frameworks"]["backends"] if b in grid.IDIOMATIC]:
+        own = runs[(runs.backend == backend) & (runs.batch_size == p.batch_size) & (runs.n_train == p.n_train)]
+        if not len(own) or not ref.ok:
+            continue
+        side = {"batch_size": p.batch_size, "n_train": p.n_train, "lr": float(own.lr.iloc[0])}
+        t = find_test(tests, "backend", {"backend": grid.NUMPY, **side}, {"backend": backend, **side})
+        p_value = math.nan if t is None else float(t.p_exact)
+        rows.append(
+            {
+                "backend": grid.BACKEND_NAMES[backend],
+                "status": "diverged" if own.diverged.astype(bool).any() else "ok",
+                "loss": fmt_loss(float(own.final_train_loss.mean())),
+                "numpy_loss": fmt_loss(ref.train_loss),
+                "acc": acc_cell(float(own.final_test_accuracy.mean()), n_test, own.final_test_accuracy.tolist()),
+                "numpy_acc": acc_cell(ref.test_accuracy, n_test),
+                "discordant": "–" if t is None else fmt_int(int(t.only_a) + int(t.only_b)),
+                "p": "–" if t is None else fmt_p(p_value),
+                "verdict": verdict(p_value) if t is not None else "not tested",
+            }
+        )
+    return rows
+
+
+def irregular_runs(tables: dict) -> list[str]:
+    """Plain words on every run whose record holds more than a divergence (a non-finite value in
+    its history, a history that disagrees with its summary): one sentence per run."""
+    runs = tables["runs"]
+    if "note" not in runs:
+        return []
+    out = []
+    for _, r in runs[runs.note.str.contains("history.csv", regex=False)].iterrows():
+        name = grid.BACKEND_NAMES.get(r.backend, r.backend)
+        key = f"{name}, B = {fmt_int(int(r.batch_size))}, N′ = {fmt_int(int(r.n_train))}, lr = {fmt_lr(float(r.lr))}"
+        out.append(f"The run {key}, seed {int(r.seed)}: {r.note}.")
+    return out
+
+
+#: Beyond this many benchmarked jobs the appendix lists one row per (backend, B, N') instead of one per job.
+TIMING_ROWS_PER_JOB = 40
+
+
+def timing_groups(tables: dict) -> list[dict]:
+    """Training jobs per (backend, B, N'): count, total and longest wall time, peak memory."""
+    runs = tables["runs"]
+    rows = []
+    for (backend, b, n), g in runs.groupby(["backend", "batch_size", "n_train"], sort=True):
+        rss = g.max_rss_mb.max()
+        rows.append(
+            {
+                "key": f"{grid.BACKEND_NAMES.get(backend, backend)}, B = {fmt_int(int(b))}, N′ = {fmt_int(int(n))}",
+                "count": fmt_int(len(g)),
+                "total": fmt_seconds(float(g.job_seconds.sum())),
+                "max": fmt_seconds(float(g.job_seconds.max())),
+                "rss": "–" if math.isnan(rss) else f"{rss:,.0f} MB",
+            }
+        )
+    return rows
+
+
+def where_jobs_ran(tables: dict) -> str:
+    """One sentence: on which hosts the training runs ran, and how many as SLURM jobs."""
+    runs = tables["runs"]
+    if "host" not in runs or not len(runs):
+        return ""
+    hosts = runs.host.replace("", "unknown").value_counts()
+    on = join_words([f"{fmt_int(int(count))} on {host}" for host, count in hosts.items()])
+    slurm = runs[runs.slurm_job_id != ""]
+    text = f"The {count_words(len(runs), 'training run')} ran {on}"
+    if len(slurm):
+        text += (
+            f"; {fmt_int(len(slurm))} of them as SLURM jobs "
+            f"({count_words(slurm.slurm_job_id.nunique(), 'distinct job id')})"
+        )
+    else:
+        text += ", none under SLURM"
+    return text + "."

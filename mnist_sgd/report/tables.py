@@ -61,6 +61,8 @@ RUN_COLUMNS = [
     "floor_loss",
     "gap_to_floor",
     "note",
+    "host",
+    "slurm_job_id",
 ]
 
 
@@ -89,6 +91,13 @@ def run_key(summary: dict) -> dict:
         "lr_path": str(summary["lr_path"]),
         "seed": int(summary["seed"]),
     }
+
+
+def _slurm_id(execution: dict) -> str:
+    """The SLURM job id of a run ("" outside SLURM), ``<array job>_<task>`` for an array task."""
+    if execution.get("slurm_array_task_id"):
+        return f"{execution['slurm_array_job_id']}_{execution['slurm_array_task_id']}"
+    return str(execution.get("slurm_job_id") or "")
 
 
 def _job_cost(benchmark: str | Path) -> dict:
@@ -149,6 +158,8 @@ def runs_table(runs: list[RunFiles], lr_choice_files: list[str | Path], floor_fi
             **_job_cost(run.benchmark),
             "floor_loss": _number(floor),
             "note": run_note(s, read_history(run.history)),
+            "host": (s.get("execution") or {}).get("host") or "",
+            "slurm_job_id": _slurm_id(s.get("execution") or {}),
         }
         row["gap_to_floor"] = row["final_train_loss"] - row["floor_loss"]
         rows.append(row)
@@ -282,7 +293,15 @@ def read_tables(paths: Mapping[str, str | Path]) -> dict[str, pd.DataFrame]:
     """The tables written by :func:`write_tables`, from ``paths[<table name>]`` for every name of :data:`TABLES`."""
     tables = {}
     for name in TABLES:
-        text_columns = {"lr_path": str, "reasons": str, "seeds": str, "note": str, "criterion": str}
+        text_columns = {
+            "lr_path": str,
+            "reasons": str,
+            "seeds": str,
+            "note": str,
+            "criterion": str,
+            "host": str,
+            "slurm_job_id": str,
+        }
         table = pd.read_csv(paths[name], dtype=text_columns)
         for col in text_columns:
             if col in table:
