@@ -295,7 +295,7 @@ def test_every_run_is_in_the_tables_and_the_report_says_what_diverged(reference)
     text = pdf_text(reference / layout.report("pdf"))
     assert "At B = 1 every learning rate diverged" in text
     assert "At B = 1 every learning rate tried (0.03 and 0.5) diverged" in text
-    assert "lr = 0.5 diverged at every B." in text
+    assert "The learning rate 0.5 diverged at every B, in epoch 1 at every seed." in text
 
 
 def test_hostile_title_and_author_are_text_in_the_report_and_reach_no_shell(reference, environment):

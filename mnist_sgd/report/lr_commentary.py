@@ -3,8 +3,10 @@ compares with the full-batch bound 2/λmax, and each point's final lr bracket.""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from mnist_sgd import grid
 from mnist_sgd.report import evidence as ev
 from mnist_sgd.report.brackets import bracket_sentences
 from mnist_sgd.report.formats import capitalise, fmt_int, fmt_lr, join_words
@@ -20,6 +22,25 @@ def bs_list(batches: list[int]) -> str:
 
 
 # ---- learning rates: stability and the choice --------------------------------------------------
+
+
+def _everywhere_diverged(runs: pd.DataFrame, batches: list[int], n: int) -> list[str]:
+    """One sentence per lr that diverged at every B, saying in which epoch (and at every seed)."""
+    tried = sorted({lr for b in batches for lr in tried_lrs(runs, b, n)})
+    out = []
+    for lr in tried:
+        if len(batches) < 2 or not all(lr in diverged_lrs(runs, b, n) for b in batches):
+            continue
+        rows = runs[
+            (runs.backend == grid.NUMPY) & (runs.n_train == n) & runs.batch_size.isin(batches) & np.isclose(runs.lr, lr)
+        ]
+        epochs = sorted({int(e) for e in rows.diverged_epoch.dropna()}) if "diverged_epoch" in rows else []
+        when = (
+            "" if not epochs else f", in epoch {epochs[0]}" if len(epochs) == 1 else f", in epochs {join_words(epochs)}"
+        )
+        seeds = " at every seed" if epochs and rows.seed.nunique() > 1 else ""
+        out.append(f"The learning rate {fmt_lr(lr)} diverged at every B{when}{seeds}.")
+    return out
 
 
 def lr_sentences(
@@ -74,6 +95,7 @@ def lr_sentences(
     ]
     if div_all:
         out.append(f"At {bs_list(div_all)} no lr tried was stable.")
+    out += _everywhere_diverged(runs, batches, n)
     if tables is not None:
         out += bracket_sentences(tables, [(b, n) for b in batches], name=bs, tests=tests)
     return out

@@ -50,13 +50,17 @@ class SearchSettings:
         s = config["lr_search"]
         return cls(s["criterion"], s["last_epochs"], s["max_rounds"], s["ratio"], config["data"]["n_val"])
 
-    def describe(self) -> str:
-        """The selection rule in words, as written into every lr-choice file and the report."""
+    def describe(self, epochs: int, n_seeds: int) -> str:
+        """The selection rule in words, as written into every lr-choice file and the report, for
+        runs of ``epochs`` epochs and ``n_seeds`` seeds."""
         what = "validation accuracy" if self.criterion == "val_accuracy" else "validation loss (lower is better)"
+        last = min(self.last_epochs, epochs)
+        over = "the last epoch" if last == 1 else f"the last {last} epochs"
+        if n_seeds > 1:
+            over += " and over the seeds"
         return (
-            f"{what} averaged over the last {self.last_epochs} epochs and over seeds; candidates within one "
-            "standard error of the best are tied, and among them the lowest mean final validation loss wins, "
-            "then the smaller lr; diverged runs are excluded"
+            f"{what} averaged over {over}; candidates within one standard error of the best are tied, "
+            "and among them the lowest final validation loss wins, then the smaller lr; diverged runs are excluded"
         )
 
 
@@ -194,13 +198,15 @@ def search_round(
     }
 
 
-def lr_choice_record(backend: str, batch_size: int, n_train: int, final_round: dict, settings: SearchSettings) -> dict:
+def lr_choice_record(
+    backend: str, batch_size: int, n_train: int, final_round: dict, settings: SearchSettings, epochs: int, n_seeds: int
+) -> dict:
     """The lr-choice file of one point: its key, the rule in words, and the final round's outcome."""
     return {
         "backend": backend,
         "batch_size": batch_size,
         "n_train": n_train,
-        "criterion": settings.describe(),
+        "criterion": settings.describe(epochs, n_seeds),
         "chosen_lr": final_round["chosen_lr"],
         "all_diverged": final_round["all_diverged"],
         "bracket": final_round["bracket"],

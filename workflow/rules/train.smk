@@ -111,6 +111,8 @@ rule choose_lr:
     params:
         search=config["lr_search"],
         n_val=config["data"]["n_val"],
+        epochs=config["training"]["epochs"],
+        n_seeds=len(config["training"]["seeds"]),
         code=code_digest("mnist_sgd/train/lr_choice.py"),
     message:
         "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} (final round of the search)"
