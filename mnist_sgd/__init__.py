@@ -14,4 +14,5 @@ and, shared by all stages:
 - ``layout``     where every file lives (the only place a path is spelled out)
 - ``atomic``     write outputs atomically (temporary file, then rename)
 - ``job``        what every rule script does around its work (threads, log)
+- ``cluster_resources``  suggest a cluster profile's set-resources from benchmark files
 """

@@ -3,10 +3,11 @@
 - ``sgd``           the linear model, its squared loss, gradient and the SGD epoch
 - ``minibatches``   the seeded subsets and per-epoch permutations every backend shares
 - ``loop``          the epoch loop (``fit``): metrics, timing, divergence
-- ``backends/``     NumPy / TensorFlow / PyTorch implementations of one epoch
+- ``backends/``     one epoch in NumPy, TensorFlow and PyTorch (shared minibatches), and Keras
+                    ``model.fit`` / a PyTorch ``DataLoader`` loop (their own shuffling)
 - ``run``           one training run end to end (rule ``train``)
 - ``run_files``     a run's history.csv, summary.json and weights.npz
 - ``floor``         the closed-form least-squares optimum (rule ``least_squares_floor``)
-- ``lr_choice``     picking a learning rate on validation data (rule ``choose_lr``)
+- ``lr_choice``     the lr search and choice on validation data (``lr_search_round``, ``choose_lr``)
 - ``consistency``   comparing backends run on the same minibatches (rule ``compare_backends``)
 """
