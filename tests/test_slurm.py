@@ -52,7 +52,8 @@ N_TRAIN_JOBS = 5  # 4 NumPy + 1 PyTorch
 #: What this test changes in profiles/slurm, on the command line (never in the user's file):
 #: the CI cluster's partition, no account (a command-line --default-resources replaces the
 #: profile's whole block, so memory and runtime are repeated), squeue for the status (no
-#: accounting database), and a short wait before the first status check.
+#: accounting database), and short waits before and between status checks (a one-node
+#: cluster answers at once; real clusters want the plugin's defaults, 40 s and 10 s).
 CI_OVERRIDES = [
     "--default-resources",
     "slurm_partition=debug",
@@ -61,7 +62,9 @@ CI_OVERRIDES = [
     "--slurm-status-command",
     "squeue",
     "--slurm-init-seconds-before-status-checks",
-    "5",
+    "2",
+    "--seconds-between-status-checks",
+    "2",
 ]
 
 
