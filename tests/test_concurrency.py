@@ -11,10 +11,11 @@ import pytest
 
 from conftest import mirror_environment, snakemake_command
 
-SMALL = {  # 2 lrs x 2 seeds, long enough (a few seconds per job) for a second run to meet the first
-    "training": {"epochs": 50, "seeds": [0, 1]},
+SMALL = {  # 2 lrs x 2 seeds, long enough (several seconds per job) for a second run to meet the first
+    "training": {"epochs": 400, "seeds": [0, 1]},
     "grid": {"batch_sizes": [], "subset_sizes": [500], "subset_batch_size": 50, "learning_rates": [0.01, 0.03]},
     "frameworks": {"backends": []},
+    "lr_search": {"max_rounds": 0},  # the grid only: the runs below, and no rounds to wait for
 }
 TARGETS = ["results/lr_choice/numpy/b50_n500.json"]
 RUNS = [f"results/runs/numpy/b50/n500/lr{lr}/seed{seed}" for lr in ("0.01", "0.03") for seed in (0, 1)]
