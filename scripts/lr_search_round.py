@@ -10,7 +10,7 @@ from mnist_sgd.train.run_files import read_history, read_summary
 
 with output_to_log(snakemake.log[0]):
     i, p = snakemake.input, snakemake.params
-    settings = SearchSettings.from_config({"lr_search": p.search, "data": {"n_val": p.n_val}})
+    settings = SearchSettings.from_config(p.search, p.n_val)
     runs = [RunRecord(read_summary(s), read_history(h)) for s, h in zip(i.summaries, i.histories, strict=True)]
     previous_file = i.get("previous")  # none in round 0
     previous = json.loads(Path(previous_file).read_text()) if previous_file else None

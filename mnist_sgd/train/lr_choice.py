@@ -46,9 +46,10 @@ class SearchSettings:
     n_val: int = 10_000
 
     @classmethod
-    def from_config(cls, config: dict) -> SearchSettings:
-        s = config["lr_search"]
-        return cls(s["criterion"], s["last_epochs"], s["max_rounds"], s["ratio"], config["data"]["n_val"])
+    def from_config(cls, lr_search: dict, n_val: int) -> SearchSettings:
+        """From the config's ``lr_search`` section and ``data.n_val``."""
+        s = lr_search
+        return cls(s["criterion"], s["last_epochs"], s["max_rounds"], s["ratio"], n_val)
 
     def describe(self, epochs: int, n_seeds: int) -> str:
         """The selection rule in words, as written into every lr-choice file and the report, for
