@@ -101,7 +101,7 @@ checkpoint lr_search_round:
 
 rule choose_lr:
     input:
-        final_search_round,
+        search_rounds,
     output:
         layout.lr_choice("{backend}", "{batch}", "{n}"),
     log:
@@ -115,7 +115,7 @@ rule choose_lr:
         n_seeds=len(config["training"]["seeds"]),
         code=code_digest("mnist_sgd/train/lr_choice.py"),
     message:
-        "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} (final round of the search)"
+        "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} (the round that ended the search)"
     script:
         "../../scripts/choose_lr.py"
 
