@@ -37,6 +37,7 @@ rule train:
         mem_mb=3000,
         runtime=60,
     params:
+        arrays=ARRAYS,
         epochs=config["training"]["epochs"],
         dtype=config["training"]["dtype"],
         bias=config["training"]["bias"],
@@ -50,7 +51,7 @@ rule train:
 
 rule least_squares_floor:
     input:
-        **ARRAYS,
+        **array_inputs(),
         manifest=layout.data_manifest(),
         subset=subset_file,
     output:
@@ -65,6 +66,7 @@ rule least_squares_floor:
     resources:
         mem_mb=4000,
     params:
+        arrays=ARRAYS,
         bias=config["training"]["bias"],
         code=code_digest(
             "mnist_sgd/data/dataset.py",
