@@ -1,22 +1,15 @@
 """Rule paired_tests: McNemar's test of every pair of models the report compares, from their weights."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from mnist_sgd.atomic import write_atomically
 from mnist_sgd.job import output_to_log
 from mnist_sgd.report.paired import paired_tests_table
-from mnist_sgd.report.tables import RUN_KEY, run_key
 
 with output_to_log(snakemake.log[0]):
     i = snakemake.input
-    weights = {
-        tuple(run_key(json.loads(Path(s).read_text()))[k] for k in RUN_KEY): w
-        for s, w in zip(i.summaries, i.weights, strict=True)
-    }
+    weights = {tuple(key): w for key, w in zip(snakemake.params.run_keys, i.weights, strict=True)}  # key: RUN_KEY
     splits = {
         s: (np.load(i[f"{s}_images"], allow_pickle=False), np.load(i[f"{s}_labels"], allow_pickle=False))
         for s in ("val", "test")

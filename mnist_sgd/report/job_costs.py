@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from pathlib import Path
 
 from mnist_sgd import layout
@@ -28,8 +29,9 @@ def _mean(cells: list[str]) -> float:
 
 
 def read_benchmark(path: str | Path) -> dict:
-    """``seconds`` and ``max_rss_mb`` (NaN when the file or the value is missing, e.g. a run
-    made outside Snakemake) of one benchmark file, averaged over its repetitions.
+    """``seconds`` and ``max_rss_mb`` of one benchmark file, averaged over its repetitions, and
+    ``end``, when the job ended (the file's time, Unix seconds); NaN when the file or the value
+    is missing (e.g. a run made outside Snakemake).
 
     Read with the csv module: a large grid has thousands of these two-line files, and pandas
     spends about 2 ms on each."""
@@ -37,15 +39,21 @@ def read_benchmark(path: str | Path) -> dict:
     try:
         with open(path, newline="") as fh:
             rows = list(csv.DictReader(fh, delimiter="\t"))
+            end = os.fstat(fh.fileno()).st_mtime
     except FileNotFoundError:
-        return {"seconds": math.nan, "max_rss_mb": math.nan}
-    return {"seconds": _mean([r["s"] for r in rows]), "max_rss_mb": _mean([r["max_rss"] for r in rows])}
+        return {"seconds": math.nan, "max_rss_mb": math.nan, "end": math.nan}
+    return {"seconds": _mean([r["s"] for r in rows]), "max_rss_mb": _mean([r["max_rss"] for r in rows]), "end": end}
 
 
-def job_timings(benchmark_files: list[str | Path], root: str | Path = layout.BENCHMARKS) -> dict:
+def job_timings(
+    benchmark_files: list[str | Path], root: str | Path = layout.BENCHMARKS, measured: list[dict] = ()
+) -> dict:
     """Per-job wall seconds and peak memory, their total, and the elapsed time from the first
-    benchmarked job's start to the last one's end (from file times; spans pauses between
-    separate invocations of Snakemake). A job is named by its file below ``root``."""
+    job's start to the last one's end (from file times; spans pauses between separate
+    invocations of Snakemake). A job is named by its benchmark file below ``root``.
+
+    ``measured``: jobs whose benchmark files were read already (the training jobs, by rule
+    aggregate into the runs table), as {"job", "seconds", "max_rss_mb", "end"} (NaN: unknown)."""
     jobs, starts, ends = [], [], []
     for path in sorted(map(Path, benchmark_files)):
         cost = read_benchmark(path)
@@ -53,14 +61,16 @@ def job_timings(benchmark_files: list[str | Path], root: str | Path = layout.BEN
             name = path.relative_to(root).with_suffix("").as_posix()
         except ValueError:
             name = path.with_suffix("").as_posix()
-        rss = cost["max_rss_mb"]
-        jobs.append({"job": name, "seconds": cost["seconds"], "max_rss_mb": None if math.isnan(rss) else rss})
-        end = path.stat().st_mtime
-        starts.append(end - cost["seconds"])
-        ends.append(end)
+        measured = [*measured, cost | {"job": name}]
+    for job in measured:
+        rss, end = job["max_rss_mb"], job["end"]
+        jobs.append({"job": job["job"], "seconds": job["seconds"], "max_rss_mb": None if math.isnan(rss) else rss})
+        if not (math.isnan(end) or math.isnan(job["seconds"])):
+            starts.append(end - job["seconds"])
+            ends.append(end)
     return {
         "jobs": jobs,
         "n_jobs": len(jobs),
         "total_job_seconds": sum(j["seconds"] for j in jobs),
-        "elapsed_seconds": (max(ends) - min(starts)) if jobs else None,
+        "elapsed_seconds": (max(ends) - min(starts)) if ends else None,
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import platform
 import subprocess
@@ -15,6 +16,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from mnist_sgd import layout
 from mnist_sgd.report.job_costs import job_timings
 
 #: Distributions whose versions the report lists (missing ones are listed as not installed).
@@ -101,14 +103,26 @@ def machine() -> dict:
     }
 
 
+def training_job(run: dict) -> dict:
+    """A row of the runs table (CSV text values) as a job of :func:`job_timings`, named as its
+    benchmark file is (``train/<run key>``)."""
+    key = layout.run_key(run["backend"], run["batch_size"], run["n_train"], run["lr_path"], run["seed"])
+    cost = {k: float(run[k]) if run[k] != "" else math.nan for k in ("job_seconds", "max_rss_mb", "job_end_seconds")}
+    return {"job": f"train/{key}", "seconds": cost["job_seconds"], "max_rss_mb": cost["max_rss_mb"],
+            "end": cost["job_end_seconds"]}  # fmt: skip
+
+
 def collect(
     config: dict,
     repo: str | Path,
     manifest_path: str | Path,
     sources_path: str | Path,
     benchmark_files: list[str | Path],
+    runs: list[dict] = (),
 ) -> dict:
-    """Everything the appendix shows, as one dict."""
+    """Everything the appendix shows, as one dict. The job timings come from ``benchmark_files``
+    (the least-squares floors') and, for the training jobs, from ``runs`` (rows of the runs
+    table, which rule aggregate filled from their benchmark files)."""
     manifest = json.loads(Path(manifest_path).read_text())
     sources = json.loads(Path(sources_path).read_text())
     return {
@@ -131,5 +145,5 @@ def collect(
                 for split, info in manifest.get("splits", {}).items()
             },
         },
-        "timings": job_timings(benchmark_files),
+        "timings": job_timings(benchmark_files, measured=[training_job(r) for r in runs]),
     }

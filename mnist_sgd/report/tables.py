@@ -3,7 +3,8 @@
 Tables (:data:`mnist_sgd.layout.TABLES`, written by rule ``aggregate``):
 
 - ``runs``        one row per run: key, settings, status, chosen-lr flag, final metrics,
-                  timings (the run's own and the Snakemake job's benchmark), its subset's L*,
+                  timings (the run's own, and the Snakemake job's benchmark: wall seconds, peak
+                  memory, and ``job_end_seconds``, when it ended in Unix seconds), its subset's L*,
                   and a plain-word ``note`` on anything odd (:mod:`mnist_sgd.report.run_notes`);
 - ``epochs``      one row per (run, epoch) from the run's ``history.csv``;
 - ``floors``      one row per training subset (N', seed): L* and the least-squares accuracies;
@@ -58,6 +59,7 @@ RUN_COLUMNS = [
     "eval_seconds",
     "job_seconds",
     "max_rss_mb",
+    "job_end_seconds",
     "floor_loss",
     "gap_to_floor",
     "note",
@@ -186,6 +188,7 @@ def runs_table(data: RunData, lr_choice_files: list[str | Path], floor_files: li
             "eval_seconds": float(s["eval_seconds"]),
             "job_seconds": cost["seconds"],
             "max_rss_mb": cost["max_rss_mb"],
+            "job_end_seconds": cost["end"],
             "floor_loss": _number(floor),
             "note": note_of(s, epochs[end - n : end], metrics[end - n : end]),
             "host": (s.get("execution") or {}).get("host") or "",

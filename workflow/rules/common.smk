@@ -288,6 +288,12 @@ def searched_run_files(name):
     return lambda wildcards: run_files(name, searched_runs())
 
 
+def searched_run_keys(wildcards):
+    """The run key (backend, batch size, N', lr as in paths, seed) of every run after the lr
+    search, in the order of searched_runs() (a parameter: the key need not be read from a file)."""
+    return [[r.backend, r.batch_size, r.n_train, r.lr_text, r.seed] for r in searched_runs()]
+
+
 def run_benchmarks(wildcards):
     """The benchmark file of every training job, in the order of searched_runs()."""
     return [layout.benchmark("train", layout.run_key(**r.fields)) for r in searched_runs()]

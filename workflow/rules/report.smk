@@ -43,7 +43,6 @@ rule paired_tests:
     input:
         **{layout.array_input(s, k): layout.array(s, k) for s in ("val", "test") for k in layout.ARRAY_KINDS},
         runs=layout.table("runs"),
-        summaries=searched_run_files("summary.json"),
         weights=searched_run_files("weights.npz"),
     output:
         report(
@@ -59,6 +58,7 @@ rule paired_tests:
     conda:
         "../../environment.yml"
     params:
+        run_keys=searched_run_keys,  # of the weights, in their order
         code=code_digest("mnist_sgd/report/paired.py", "mnist_sgd/report/stats.py"),
     message:
         "Paired tests (McNemar) of the models the report compares, from their saved weights"
@@ -101,8 +101,8 @@ rule provenance:
     input:
         manifest=layout.data_manifest(),
         sources=layout.mnist_sources(),
-        runs=layout.table("runs"),
-        benchmarks=lambda wildcards: run_benchmarks(wildcards) + floor_benchmarks(wildcards),
+        runs=layout.table("runs"),  # with the training jobs' timings
+        benchmarks=floor_benchmarks,
     output:
         layout.provenance(),
     log:
