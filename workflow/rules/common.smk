@@ -65,18 +65,22 @@ POINT = layout.point_key("{backend}", "{batch}", "{n}")
 #: The cached arrays as named inputs: train_images, train_labels, val_images, ...
 ARRAYS = {layout.array_input(s, k): layout.array(s, k) for s in layout.SPLITS for k in layout.ARRAY_KINDS}
 
-#: Rules train and least_squares_floor read all six arrays. Where the working directory is shared
-#: (locally, and on a cluster's shared file system) their paths are a parameter and the manifest
-#: stands for them as input: build_arrays writes it last, and every job checks each array
-#: against the SHA-256 it records before using it. As six more inputs of each of the 2,500
-#: training jobs of a 40-seed grid they cost a quarter of the time `snakemake` took to plan it.
-#: Without a shared file system (a storage plugin stages the inputs of a job) they are inputs.
-ARRAYS_STAGED = SharedFSUsage.INPUT_OUTPUT not in workflow.storage_settings.shared_fs_usage
+#: Snakemake's time grows with every input file (planning, and preparing and recording a job with
+#: thousands of inputs), so two kinds of files a job reads are a parameter, not an input, where
+#: the working directory is shared (locally, and on a cluster's shared file system):
+#: - the six cached arrays read by rules train and least_squares_floor: the manifest stands for
+#:   them (build_arrays writes it last; every job checks each array against the SHA-256 it
+#:   records before use). As inputs of the 2,500 training jobs of a 40-seed grid they cost a
+#:   quarter of the time `snakemake -n` took;
+#: - the training jobs' benchmark files read by rule aggregate: each is written with its job's
+#:   outputs, which are inputs of aggregate.
+#: Without a shared file system a storage plugin stages the inputs of a job: then they are inputs.
+INPUTS_STAGED = SharedFSUsage.INPUT_OUTPUT not in workflow.storage_settings.shared_fs_usage
 
 
 def array_inputs():
     """The arrays as inputs of a job that reads them: only when inputs are staged (see above)."""
-    return ARRAYS if ARRAYS_STAGED else {}
+    return ARRAYS if INPUTS_STAGED else {}
 
 
 def run_file(name):
@@ -259,7 +263,7 @@ def train_priority(wildcards):
 
 
 def train_inputs(wildcards):
-    """The cache's manifest (and arrays, see ARRAYS_STAGED), the training subset, and NumPy's lr
+    """The cache's manifest (and arrays, see INPUTS_STAGED), the training subset, and NumPy's lr
     choice for an lr of "chosen"."""
     inputs = {**array_inputs(), "manifest": layout.data_manifest(), "subset": subset_file(wildcards)}
     if wildcards.lr == grid.CHOSEN:
@@ -297,6 +301,11 @@ def searched_run_keys(wildcards):
 def run_benchmarks(wildcards):
     """The benchmark file of every training job, in the order of searched_runs()."""
     return [layout.benchmark("train", layout.run_key(**r.fields)) for r in searched_runs()]
+
+
+def run_benchmark_inputs(wildcards):
+    """run_benchmarks as inputs: only when inputs are staged (see INPUTS_STAGED)."""
+    return run_benchmarks(wildcards) if INPUTS_STAGED else []
 
 
 def floor_benchmarks(wildcards):

@@ -11,7 +11,7 @@ rule aggregate:
     input:
         summaries=searched_run_files("summary.json"),
         histories=searched_run_files("history.csv"),
-        benchmarks=run_benchmarks,
+        benchmarks=run_benchmark_inputs,
         floors=floor_files(),
         lr_choices=lr_choice_files(),
         consistency=consistency_files(),
@@ -27,6 +27,7 @@ rule aggregate:
     conda:
         "../../environment.yml"
     params:
+        benchmarks=run_benchmarks,  # read from here unless they are inputs (see INPUTS_STAGED)
         code=code_digest(
             "mnist_sgd/report/tables.py",
             "mnist_sgd/report/run_notes.py",
