@@ -72,7 +72,7 @@ ARRAYS = {layout.array_input(s, k): layout.array(s, k) for s in layout.SPLITS fo
 #:   them (build_arrays writes it last; every job checks each array against the SHA-256 it
 #:   records before use). As inputs of the 2,500 training jobs of a 40-seed grid they cost a
 #:   quarter of the time `snakemake -n` took;
-#: - the training jobs' benchmark files read by rule aggregate: each is written with its job's
+#: - the training jobs' benchmark files, which rule aggregate reads; each is written with its job's
 #:   outputs, which are inputs of aggregate.
 #: Without a shared file system a storage plugin stages the inputs of a job: then they are inputs.
 INPUTS_STAGED = SharedFSUsage.INPUT_OUTPUT not in workflow.storage_settings.shared_fs_usage
