@@ -30,6 +30,7 @@ import numpy as np
 os.environ.setdefault("NUMBA_SLP_VECTORIZE", "1")
 
 import numba  # noqa: E402
+from llvmlite import ir  # noqa: E402
 from numba import types  # noqa: E402
 from numba.core import cgutils  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
@@ -106,6 +107,35 @@ def _stack_array(typingctx, dtype):
     return types.CPointer(scalar)(dtype), codegen
 
 
+@intrinsic
+def _prefetch(typingctx, array, index):
+    """Ask the CPU to start loading ``array[index]`` into the cache (LLVM's prefetch; no effect on values)."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        pointer = cgutils.get_item_pointer(
+            context, builder, array_type, context.make_array(array_type)(context, builder, args[0]), [args[1]]
+        )
+        i8_pointer, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8_pointer, i32, i32, i32]), "llvm.prefetch.p0i8"
+        )
+        # read (0), keep in all cache levels (3), data (1)
+        builder.call(prefetch, [builder.bitcast(pointer, i8_pointer), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, types.intp), codegen
+
+
+@numba.njit(inline="always")
+def _prefetch_example(indptr, indices, values, i):
+    """Start loading example i's nonzero pixels while the current example is computed: the
+    examples come in random order, so the hardware cannot guess which memory comes next."""
+    for p in range(indptr[i], indptr[i + 1], 16):  # 16 entries: at least one 64-byte line each
+        _prefetch(indices, p)
+        _prefetch(values, p)
+
+
 @numba.njit(inline="always")
 def _zeros(dtype):
     """LANES zeros of ``dtype`` in registers: the scores or the residual of one example."""
@@ -137,17 +167,21 @@ def sgd_epoch(Wp, b, indptr, indices, values, Y, order, batch_size, lr):
     order; batch_size: B >= 1; lr: learning rate. For each minibatch of m examples:
     r_i = (W^T x_i + b - y_i) * lr/m for every i first, then W <- W - x_i r_i^T, b <- b - r_i.
     """
-    k = Y.shape[1]
+    n, k = order.shape[0], Y.shape[1]
     R = np.zeros((batch_size, LANES), dtype=Wp.dtype)  # the minibatch's scaled residuals
     updates = 0
-    for start in range(0, order.shape[0], batch_size):
+    for start in range(0, n, batch_size):
         batch = order[start : start + batch_size]
-        step = Wp.dtype.type(lr / batch.shape[0])
-        for t in range(batch.shape[0]):  # residuals, all with the W before this update
+        m = batch.shape[0]
+        step = Wp.dtype.type(lr / m)
+        for t in range(m):  # residuals, all with the W before this update
+            following = batch[t + 1] if t + 1 < m else order[min(start + m, n - 1)]
+            _prefetch_example(indptr, indices, values, following)
             s = _scores(Wp, b, indptr, indices, values, batch[t])
             for c in range(k):
                 R[t, c] = (s[c] - Y[batch[t], c]) * step
-        for t in range(batch.shape[0]):  # W <- W - lr/m * X_b^T R, one example at a time
+        for t in range(m):  # W <- W - lr/m * X_b^T R, one example at a time
+            _prefetch_example(indptr, indices, values, batch[min(t + 1, m - 1)])
             r = _zeros(Wp.dtype)
             for c in range(LANES):
                 r[c] = R[t, c]
