@@ -37,9 +37,9 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mnist_sgd.data.dataset import load_cached_split, one_hot  # noqa: E402
+from mnist_sgd.train.backends.numpy_backend import Trainer  # noqa: E402
 from mnist_sgd.train.loop import EvalSet, evaluate  # noqa: E402
 from mnist_sgd.train.minibatches import epoch_orders  # noqa: E402
-from mnist_sgd.train.backends.numpy_backend import Trainer  # noqa: E402
 from mnist_sgd.train.sgd import Params, loss_and_accuracy, sgd_epoch  # noqa: E402
 
 
@@ -133,7 +133,9 @@ def main() -> None:
         ours = best_of(lambda t=trainer: t.epoch(order), r)
         ref = best_of(lambda B=B: sgd_epoch(Params.zeros(d, k), X, Y, order, B, lr), r)
         target = "<= 50 ms" if B == 10 else "kernel/bound <= 2"
-        print(f"{B:>5} {ours * 1e3:>9.1f} ms {ref * 1e3:>9.1f} ms {bound * 1e3:>9.1f} ms {ours / bound:>13.2f}  {target}")
+        print(
+            f"{B:>5} {ours * 1e3:>9.1f} ms {ref * 1e3:>9.1f} ms {bound * 1e3:>9.1f} ms {ours / bound:>13.2f}  {target}"
+        )
 
     # Evaluation of one epoch: train + val + test, weights of a trained-looking model.
     sets = [EvalSet(s, v.images, one_hot(v.labels), v.labels) for s, v in splits.items()]
