@@ -244,3 +244,24 @@ def test_lr_choice_table_carries_the_bracket_rounds_and_criterion(tmp_path):
     table.to_csv(path, index=False)
     back = pd.read_csv(path, dtype={"criterion": str}).fillna({"criterion": ""})
     assert back.bracket_closed.dropna().tolist() == [False, False, False]
+
+
+def test_the_epochs_table_text_is_what_pandas_writes_and_odd_histories_take_the_slow_path(tmp_path):
+    from mnist_sgd.report.tables import epochs_csv, epochs_table, read_runs
+
+    runs = [
+        write_run(tmp_path, "numpy", 100, 1000, "0.01", 0.01, loss=0.25),
+        write_run(tmp_path, "numpy", 100, 1000, "0.5", 0.5, status="diverged"),  # "nan" cells
+        write_run(tmp_path, "numpy", 10, 1000, "0.001", 0.001, loss=1e-05),
+        write_run(tmp_path, "tensorflow", 100, 1000, "chosen", 0.01, loss=0.2500001),
+    ]
+    data = read_runs(runs)
+    table = epochs_table(data)
+    assert data.histories.lines is not None  # one header, numbers only: the text path
+    assert epochs_csv(data, table) == table.to_csv(index=False)
+    # a cell that is not a number: read as NaN (and so a note), written by pandas
+    runs[0].history.write_text(runs[0].history.read_text().replace(",0.79,", ",abc,"))
+    data = read_runs(runs)
+    assert data.histories.lines is None and data.history.val_accuracy.isna().sum() == 1
+    table = epochs_table(data)
+    assert epochs_csv(data, table) == table.to_csv(index=False)

@@ -34,8 +34,12 @@ def fmt_loss(x: float) -> str:
 
 
 def fmt_seconds(x: float) -> str:
-    """Seconds with three significant digits: 2.1856 -> '2.19 s'."""
-    return "–" if x is None or not math.isfinite(x) else f"{x:.3g}\u00a0s"
+    """Seconds with three significant digits: 2.1856 -> '2.19 s', 60412 -> '60,400 s' (not '6.04e+04 s')."""
+    if x is None or not math.isfinite(x):
+        return "–"
+    if abs(x) < 999.5:
+        return f"{x:.3g}\u00a0s"
+    return f"{round(x, 2 - math.floor(math.log10(abs(x)))):,.0f}\u00a0s"
 
 
 def fmt_duration(x: float) -> str:

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import gammaln
 
 #: Two-sided 95 % normal quantile.
 Z95 = 1.959963984540054
@@ -56,12 +57,8 @@ def _binom_cdf_half(k: int, n: int) -> float:
         return 0.0
     if k >= n:
         return 1.0
-    i = np.arange(k + 1)
-    log_pmf = (
-        math.lgamma(n + 1)
-        - np.array([math.lgamma(j + 1) + math.lgamma(n - j + 1) for j in i.tolist()])
-        - n * math.log(2)
-    )
+    i = np.arange(k + 1, dtype=float)
+    log_pmf = math.lgamma(n + 1) - (gammaln(i + 1) + gammaln(n - i + 1)) - n * math.log(2)
     top = log_pmf.max()
     return float(min(1.0, math.exp(top) * np.exp(log_pmf - top).sum()))
 
