@@ -5,6 +5,7 @@
 # Variables:  CORES=2            cores given to Snakemake
 #             SNAKEMAKE_ARGS=    more Snakemake options, e.g. SNAKEMAKE_ARGS="--dry-run"
 #             PYTEST_ARGS=       pytest options, e.g. PYTEST_ARGS="-x -k download"
+#             BENCH_ARGS=        options of perf.bench_report_scale, e.g. BENCH_ARGS="--seeds 10 --repeats 1"
 #             MNIST_MIRROR=      folder or URL with the MNIST .gz files, tried first
 
 .DEFAULT_GOAL := help
@@ -13,6 +14,7 @@ SHELL := /bin/bash
 CORES ?= 2
 SNAKEMAKE_ARGS ?=
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 VENV := .venv
 PYTHON := $(VENV)/bin/python
@@ -21,11 +23,11 @@ SNAKEFMT := $(VENV)/bin/snakefmt
 RUFF := $(VENV)/bin/ruff
 SNAKEFILES := Snakefile workflow/rules
 
-.PHONY: help bootstrap report quick test lint format bench unlock clean
+.PHONY: help bootstrap report quick test lint format bench bench-scale unlock clean
 
 help: ## show this help
 	@echo "mnist-sgd-report targets:"
-	@awk -F ':.*## ' '/^[a-z]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
 	@echo "variables: CORES=$(CORES) SNAKEMAKE_ARGS=... PYTEST_ARGS=... MNIST_MIRROR=/path/to/mnist"
 
 bootstrap: ## create .venv and install what is missing (idempotent)
@@ -54,6 +56,9 @@ format: bootstrap ## reformat the Python (ruff) and the Snakefiles (snakefmt)
 bench: bootstrap ## timing benchmarks (prints figures; needs results/data from a workflow run)
 	$(PYTHON) -m perf.bench_sgd
 	$(PYTHON) -m perf.bench_backends
+
+bench-scale: bootstrap ## plan and report-rule times on a fabricated 40-seed grid (2,520 runs; about 8 minutes)
+	$(PYTHON) -m perf.bench_report_scale $(BENCH_ARGS)
 
 unlock: bootstrap ## after a crash or kill -9: remove the stale lock (only when no snakemake runs here)
 	$(SNAKEMAKE) --unlock $(SNAKEMAKE_ARGS)

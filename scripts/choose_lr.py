@@ -1,4 +1,4 @@
-"""Rule choose_lr: the learning rate of one (backend, B, N') point: the lr search's final round."""
+"""Rule choose_lr: the learning rate of one (backend, B, N') point: the round that ended its lr search."""
 
 import json
 from pathlib import Path
@@ -10,7 +10,8 @@ from mnist_sgd.train.lr_choice import SearchSettings, lr_choice_record
 with output_to_log(snakemake.log[0]):
     w, p = snakemake.wildcards, snakemake.params
     settings = SearchSettings.from_config(p.search, p.n_val)
-    final_round = json.loads(Path(snakemake.input[0]).read_text())
+    rounds = [json.loads(Path(path).read_text()) for path in snakemake.input]  # round 0, 1, ...
+    final_round = next(r for r in rounds if not r["next_lrs"])  # the rounds after it repeat it
     choice = lr_choice_record(w.backend, int(w.batch), int(w.n), final_round, settings, p.epochs, p.n_seeds)
     print(json.dumps(choice, indent=2))
     write_json(choice, snakemake.output[0])

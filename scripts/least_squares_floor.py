@@ -12,7 +12,9 @@ from mnist_sgd.train.run import load_eval_sets
 
 with output_to_log(snakemake.log[0]):
     subset = np.load(snakemake.input.subset, allow_pickle=False)
-    sets = load_eval_sets(arrays_of(snakemake.input), subset, "float64", snakemake.input.manifest)
+    # the arrays: their staged copies where they are inputs (no shared file system), else the parameter
+    arrays = arrays_of({**snakemake.params.arrays, **dict(snakemake.input.items())})
+    sets = load_eval_sets(arrays, subset, "float64", snakemake.input.manifest)
     floor = least_squares_floor(sets[0], sets[1:], bias=snakemake.params.bias)
     floor |= {"n_train": int(snakemake.wildcards.n), "seed": int(snakemake.wildcards.seed)}
     print(json.dumps(floor, indent=2))

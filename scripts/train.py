@@ -28,7 +28,9 @@ with output_to_log(snakemake.log[0]):
         divergence_factor=p.divergence_factor,
     )
     subset = np.load(snakemake.input.subset, allow_pickle=False)
-    sets = load_eval_sets(arrays_of(snakemake.input), subset, settings.dtype, snakemake.input.manifest)
+    # the arrays: their staged copies where they are inputs (no shared file system), else the parameter
+    arrays = arrays_of({**snakemake.params.arrays, **dict(snakemake.input.items())})
+    sets = load_eval_sets(arrays, subset, settings.dtype, snakemake.input.manifest)
     print(f"training {settings} on {len(subset)} images")
     history, params = train_run(settings, sets)
     for row in history.rows:

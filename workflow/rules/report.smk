@@ -22,6 +22,8 @@ rule aggregate:
         },
     log:
         layout.log("aggregate"),
+    benchmark:
+        layout.benchmark("aggregate", "aggregate")
     conda:
         "../../environment.yml"
     params:
@@ -52,6 +54,8 @@ rule paired_tests:
         ),
     log:
         layout.log("paired_tests"),
+    benchmark:
+        layout.benchmark("paired_tests", "paired_tests")
     conda:
         "../../environment.yml"
     params:
@@ -72,6 +76,8 @@ rule figures:
         },
     log:
         layout.log("figures"),
+    benchmark:
+        layout.benchmark("figures", "figures")
     conda:
         "../../environment.yml"
     params:
@@ -101,6 +107,8 @@ rule provenance:
         layout.provenance(),
     log:
         layout.log("provenance"),
+    benchmark:
+        layout.benchmark("provenance", "provenance")
     conda:
         "../../environment.yml"
     params:
@@ -133,6 +141,8 @@ rule render_report:
         ),
     log:
         layout.log("render_report"),
+    benchmark:
+        layout.benchmark("render_report", "render_report")
     conda:
         "../../environment.yml"
     params:

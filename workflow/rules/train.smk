@@ -37,6 +37,7 @@ rule train:
         mem_mb=3000,
         runtime=60,
     params:
+        arrays=ARRAYS,
         epochs=config["training"]["epochs"],
         dtype=config["training"]["dtype"],
         bias=config["training"]["bias"],
@@ -50,7 +51,7 @@ rule train:
 
 rule least_squares_floor:
     input:
-        **ARRAYS,
+        **array_inputs(),
         manifest=layout.data_manifest(),
         subset=subset_file,
     output:
@@ -65,6 +66,7 @@ rule least_squares_floor:
     resources:
         mem_mb=4000,
     params:
+        arrays=ARRAYS,
         bias=config["training"]["bias"],
         code=code_digest(
             "mnist_sgd/data/dataset.py",
@@ -102,7 +104,7 @@ checkpoint lr_search_round:
 
 rule choose_lr:
     input:
-        final_search_round,
+        search_rounds,
     output:
         layout.lr_choice("{backend}", "{batch}", "{n}"),
     log:
@@ -116,7 +118,7 @@ rule choose_lr:
         n_seeds=len(config["training"]["seeds"]),
         code=code_digest("mnist_sgd/train/lr_choice.py"),
     message:
-        "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} (final round of the search)"
+        "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} (the round that ended the search)"
     script:
         "../../scripts/choose_lr.py"
 
