@@ -80,7 +80,7 @@ def _cost_sentences(ok: list[PointResult]) -> list[str]:
     b0, b1 = cost.batch_sizes[0], cost.batch_sizes[-1]
     if last < first / 1.5 and cost.overhead > 0:
         out.append(
-            f"Each update pays a fixed cost (the Python loop, the calls, reading W) whatever its size, and "
+            f"Each update pays a fixed cost (the loop over minibatches, the calls, reading W) whatever its size, and "
             f"the work on its examples runs as vectorised matrix products: a straight line through the "
             f"per-update times gives {fmt_duration(cost.overhead)} per update plus "
             f"{fmt_duration(cost.slope)} per example. At {bs(b0)} that fixed cost is paid for every example; "

@@ -41,16 +41,15 @@ def git_state(repo: str | Path) -> dict:
     """Commit, branch and whether the work tree differs from it (``dirty``, with the changed paths)."""
 
     def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
-        ).stdout.strip()
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
 
     try:
+        # "XY path" per line; X may be a space, so the output is not stripped before slicing
         status = git("status", "--porcelain", "--untracked-files=normal")
-        changed = [line[3:] for line in status.splitlines()]
+        changed = [line[3:] for line in status.splitlines() if line.strip()]
         return {
-            "commit": git("rev-parse", "HEAD"),
-            "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
+            "commit": git("rev-parse", "HEAD").strip(),
+            "branch": git("rev-parse", "--abbrev-ref", "HEAD").strip(),
             "dirty": bool(changed),
             "changed_files": changed,
         }

@@ -41,7 +41,7 @@ class SearchSettings:
 
     criterion: str = "val_accuracy"
     last_epochs: int = 10
-    max_rounds: int = 2
+    max_rounds: int = 3
     ratio: float = math.sqrt(10)
     n_val: int = 10_000
 

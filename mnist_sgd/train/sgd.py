@@ -58,6 +58,14 @@ def squared_loss(params: Params, X: np.ndarray, Y: np.ndarray) -> float:
     return loss_of_scores(scores(params, X), Y)
 
 
+def loss_and_accuracy(params: Params, X: np.ndarray, Y: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(loss, accuracy) on X (n, d), Y (n, k), labels (n,): the dense reference of the evaluation
+    kernel :func:`mnist_sgd.train.kernels.evaluate` that the runs use."""
+    with np.errstate(all="ignore"):
+        S = scores(params, X)
+        return loss_of_scores(S, Y), float(np.mean(S.argmax(axis=1) == labels))
+
+
 def gradient(params: Params, X: np.ndarray, Y: np.ndarray) -> Params:
     """Gradient of :func:`squared_loss`: dW = X^T R / n (d, k), db = mean of R (k,), R = XW + b - Y."""
     R = scores(params, X) - Y

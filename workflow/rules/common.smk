@@ -112,7 +112,7 @@ def training_code(wildcards):
     """Digest of the code behind a training run's numbers: the shared training modules and its
     own backend (a change in one backend does not rerun the others' runs)."""
     return code_digest(
-        *[f"mnist_sgd/train/{m}.py" for m in ("sgd", "minibatches", "loop", "run", "run_files")],
+        *[f"mnist_sgd/train/{m}.py" for m in ("sgd", "kernels", "minibatches", "loop", "run", "run_files")],
         "mnist_sgd/train/backends/__init__.py",
         f"mnist_sgd/train/backends/{wildcards.backend}_backend.py",
         "mnist_sgd/data/dataset.py",

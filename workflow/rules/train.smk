@@ -71,6 +71,7 @@ rule least_squares_floor:
         code=code_digest(
             "mnist_sgd/data/dataset.py",
             "mnist_sgd/train/floor.py",
+            "mnist_sgd/train/kernels.py",
             "mnist_sgd/train/loop.py",
             "mnist_sgd/train/sgd.py",
             "mnist_sgd/train/run.py",

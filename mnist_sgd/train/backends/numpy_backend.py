@@ -1,21 +1,34 @@
-"""The hand-coded NumPy backend: :func:`mnist_sgd.train.sgd.sgd_epoch` on NumPy arrays."""
+"""The hand-coded NumPy backend: the compiled :func:`mnist_sgd.train.kernels.sgd_epoch` on NumPy arrays.
+
+:func:`mnist_sgd.train.sgd.sgd_epoch` is the same algorithm written with NumPy array
+operations, the reference the tests hold this backend to.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from mnist_sgd.train.sgd import Params, sgd_epoch
+from mnist_sgd.train import kernels
+from mnist_sgd.train.sgd import Params
 
 
 class Trainer:
     """Minibatch SGD on X (n, d), one-hot Y (n, k); ``params`` are copied, then updated in place."""
 
     def __init__(self, X: np.ndarray, Y: np.ndarray, params: Params, batch_size: int, lr: float) -> None:
-        self.X, self.Y, self.batch_size, self.lr = X, Y, batch_size, lr
-        self._params = params.copy()
+        self.rows = kernels.sparse_rows(X)
+        self.Y = np.ascontiguousarray(Y, dtype=params.W.dtype)
+        self.batch_size, self.lr = batch_size, lr
+        self.k = params.W.shape[1]
+        self.Wp = kernels.padded(params.W)
+        self.has_bias = params.b is not None
+        self.b = params.b.copy() if self.has_bias else np.zeros(0, dtype=params.W.dtype)
 
     def epoch(self, order: np.ndarray) -> int:
-        return sgd_epoch(self._params, self.X, self.Y, order, self.batch_size, self.lr)
+        rows = self.rows
+        return kernels.sgd_epoch(
+            self.Wp, self.b, rows.indptr, rows.indices, rows.values, self.Y, order, self.batch_size, self.lr
+        )
 
     def params(self) -> Params:
-        return self._params
+        return Params(self.Wp[:, : self.k].copy(), self.b.copy() if self.has_bias else None)
