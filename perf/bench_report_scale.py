@@ -75,10 +75,12 @@ def grid_config(seeds: int) -> dict:
 
 def snakemake(work: Path, *args: str, python: list[str] | None = None, check: bool = True) -> tuple[float, str]:
     """Run Snakemake on ``work`` (its config.yaml); return (wall seconds, stdout + stderr)."""
-    cmd = [*(python or [sys.executable, "-m", "snakemake"]), "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(work), *args, "--configfile", str(work / "config.yaml")]  # fmt: skip
     t0 = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True, env=os.environ | {"MNIST_MIRROR": mnist_mirror()})
+    result = subprocess.run(
+        [*(python or [sys.executable, "-m", "snakemake"]), "--snakefile", str(REPO / "Snakefile"),
+         "--directory", str(work), *args, "--configfile", str(work / "config.yaml")],
+        capture_output=True, text=True, env=os.environ | {"MNIST_MIRROR": mnist_mirror()},
+    )  # fmt: skip
     seconds = time.perf_counter() - t0
     out = result.stdout + result.stderr
     if check and result.returncode != 0:

@@ -58,7 +58,11 @@ def test_snakemake_plans_only_the_report_rules_on_the_fabricated_grid(fabricated
         "total": 6,
     }
     # the fabricated lr search is the workflow's: max_rounds + 1 rounds at each of the 8 points
-    assert counts["rounds"] == 8 * (config["lr_search"]["max_rounds"] + 1) and counts["lr_choices"] == 8 and counts["comparisons"] == 2 * len(SEEDS)
+    assert (
+        counts["rounds"] == 8 * (config["lr_search"]["max_rounds"] + 1)
+        and counts["lr_choices"] == 8
+        and counts["comparisons"] == 2 * len(SEEDS)
+    )
 
 
 def test_the_report_summarises_jobs_and_framework_comparisons_per_point(fabricated):
