@@ -105,3 +105,17 @@ def test_kernel_runs_are_bit_identical_on_repeat(mnist_2000):
             trainer.epoch(order)
         weights.append(trainer.params().W.tobytes())
     assert weights[0] == weights[1]
+
+
+def test_trainer_given_the_evaluation_rows_trains_as_one_that_builds_its_own(mnist_2000):
+    """train_run hands the NumPy trainer the rows the evaluation built (one compression per job)."""
+    train = mnist_2000[0]
+    weights = []
+    for rows in (None, train.rows):
+        trainer = Trainer(train.X, train.Y, Params.zeros(784, 10, "float64"), 100, 0.01, rows=rows)
+        for order in epoch_orders(seed=0, n=len(train.X), epochs=2):
+            trainer.epoch(order)
+        weights.append(trainer.params().W.tobytes())
+    assert weights[0] == weights[1]
+    with pytest.raises(ValueError, match="rows of 2000 x 784 given for X of shape"):
+        Trainer(train.X[:10], train.Y[:10], Params.zeros(784, 10, "float64"), 10, 0.01, rows=train.rows)

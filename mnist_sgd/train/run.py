@@ -76,7 +76,14 @@ def train_run(settings: RunSettings, sets: list[EvalSet]) -> tuple[History, Para
     d = train_set.X.shape[1]
     params = Params.zeros(d, N_CLASSES, settings.dtype, settings.bias)
     trainer = make_trainer(
-        settings.backend, train_set.X, train_set.Y, params, settings.batch_size, settings.lr, settings.seed
+        settings.backend,
+        train_set.X,
+        train_set.Y,
+        params,
+        settings.batch_size,
+        settings.lr,
+        settings.seed,
+        rows=train_set.rows,  # built once, for training and for evaluation
     )
     history = fit(
         trainer,

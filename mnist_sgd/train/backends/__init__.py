@@ -11,6 +11,7 @@ import importlib
 import numpy as np
 
 from mnist_sgd import grid
+from mnist_sgd.train.kernels import SparseRows
 from mnist_sgd.train.loop import Trainer
 from mnist_sgd.train.sgd import Params
 
@@ -19,16 +20,27 @@ MODULES = {name: f"mnist_sgd.train.backends.{name}_backend" for name in grid.BAC
 
 
 def make_trainer(
-    backend: str, X: np.ndarray, Y: np.ndarray, params: Params, batch_size: int, lr: float, seed: int
+    backend: str,
+    X: np.ndarray,
+    Y: np.ndarray,
+    params: Params,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    rows: SparseRows | None = None,
 ) -> Trainer:
     """A trainer for ``backend`` on inputs X (n, d) and one-hot targets Y (n, k), starting from ``params``.
 
     ``seed`` reaches only the backends that shuffle by themselves (``OWN_SHUFFLING``); the
-    others follow the shared per-epoch order the epoch loop hands them.
+    others follow the shared per-epoch order the epoch loop hands them. ``rows``: the
+    nonzero pixels of X when already built (the evaluation builds them too); only the
+    backends that read them (``READS_SPARSE_ROWS``) get them, the others ignore them.
     """
     if backend not in MODULES:
         raise ValueError(f"unknown backend {backend!r}; expected one of {sorted(MODULES)}")
     module = importlib.import_module(MODULES[backend])
     if getattr(module, "OWN_SHUFFLING", False):
         return module.Trainer(X, Y, params, batch_size, lr, seed=seed)
+    if getattr(module, "READS_SPARSE_ROWS", False):
+        return module.Trainer(X, Y, params, batch_size, lr, rows=rows)
     return module.Trainer(X, Y, params, batch_size, lr)

@@ -11,12 +11,28 @@ import numpy as np
 from mnist_sgd.train import kernels
 from mnist_sgd.train.sgd import Params
 
+#: The trainer takes the nonzero pixels of X when the caller has them (make_trainer's ``rows``).
+READS_SPARSE_ROWS = True
+
 
 class Trainer:
-    """Minibatch SGD on X (n, d), one-hot Y (n, k); ``params`` are copied, then updated in place."""
+    """Minibatch SGD on X (n, d), one-hot Y (n, k); ``params`` are copied, then updated in place.
 
-    def __init__(self, X: np.ndarray, Y: np.ndarray, params: Params, batch_size: int, lr: float) -> None:
-        self.rows = kernels.sparse_rows(X)
+    ``rows``: ``kernels.sparse_rows(X)`` if already built (it is rebuilt when None).
+    """
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        params: Params,
+        batch_size: int,
+        lr: float,
+        rows: kernels.SparseRows | None = None,
+    ) -> None:
+        if rows is not None and (len(rows), rows.n_features) != X.shape:
+            raise ValueError(f"rows of {len(rows)} x {rows.n_features} given for X of shape {X.shape}")
+        self.rows = kernels.sparse_rows(X) if rows is None else rows
         self.Y = np.ascontiguousarray(Y, dtype=params.W.dtype)
         self.batch_size, self.lr = batch_size, lr
         self.k = params.W.shape[1]
