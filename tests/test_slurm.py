@@ -196,15 +196,22 @@ def run_of_target(target: str) -> str:
     return layout.run_key(**dict(item.split("=", 1) for item in target.removeprefix("train:").split(",")))
 
 
-def target_jobs(log: Path) -> list[str]:
-    """The ``--target-jobs`` of the Snakemake that SLURM started for a job: the ``Command:``
-    line of the first Snakemake header in the job's SLURM log (a group job's Snakemake then
-    starts one more Snakemake per run, whose headers follow)."""
-    command = next(line for line in log.read_text().splitlines() if line.strip().startswith("Command:"))
-    words = command.split()
-    start = words.index("--target-jobs") + 1
-    end = next((i for i in range(start, len(words)) if words[i].startswith("--")), len(words))
-    return [word.strip("'\"") for word in words[start:end]]
+def target_jobs(log: Path) -> set[str]:
+    """The jobs the Snakemakes that SLURM started for a job were told to run: the
+    ``--target-jobs`` of every ``Command:`` line (Snakemake's header) in the job's SLURM log.
+    A plain job's Snakemake starts one more for its job, a group job's one more per run (the
+    first names all its runs); an array task's first Snakemake only dispatches (its command
+    carries ``--slurm-jobstep-array-execs``, its targets are the array's first job's), and
+    the one it starts names the task's own job."""
+    targets = set()
+    for line in log.read_text().splitlines():
+        if not line.strip().startswith("Command:") or "--slurm-jobstep-array-execs" in line:
+            continue
+        words = line.split()
+        start = words.index("--target-jobs") + 1
+        end = next((i for i in range(start, len(words)) if words[i].startswith("--")), len(words))
+        targets |= {word.strip("'\"") for word in words[start:end]}
+    return targets
 
 
 def train_jobs_of(workdir: Path, output: str) -> dict[str, set[str]]:
