@@ -4,9 +4,12 @@ The cluster is started by ``.ci/slurm-cluster.sh start`` (Debian's slurmctld, sl
 installed when missing) and stopped at the end only if this session started it. Needs root;
 skipped otherwise, except under CI (``CI=true``), where not being able to run it is a failure.
 
-Checks: every training job ran under SLURM (with the profile's groups in the SLURM job of
-its (backend, B, N') point; per-run jobs and array tasks pass too), its numbers are
-bit-identical to a local ``--cores 2`` run of the same grid, and a rerun submits nothing.
+Checks: every training job ran under SLURM, in the SLURM job that Snakemake's output and
+command lines say trained it, a job SLURM knows (squeue, sacct or slurmctld's log) and the
+run's summary records; with the profile's default per-point groups the runs of one
+(backend, B, N') point share a SLURM job and different points do not (per-run jobs and
+array tasks pass too: then every run has its own job). Its numbers are bit-identical to a
+local ``--cores 2`` run of the same grid, and a rerun submits nothing.
 """
 
 from __future__ import annotations
@@ -154,18 +157,20 @@ def summaries(workdir: Path) -> dict[str, dict]:
     return {str(p.parent.relative_to(root)): json.loads(p.read_text()) for p in sorted(root.rglob("summary.json"))}
 
 
-#: Lines of the plugin's output: one per plain or group submission (a group job's Snakemake
-#: id is a UUID), one per array submission.
-SUBMITTED = re.compile(r"Job \S+ has been submitted with SLURM jobid (\d+)")
+#: The plugin's line per plain or group submission (a group job's Snakemake id is a UUID),
+#: naming the SLURM log of that job; one line per array submission.
+SUBMITTED = re.compile(r"Job \S+ has been submitted with SLURM jobid (\d+) \(log: ([^)]+)\)")
 SUBMITTED_ARRAY = re.compile(
     r"Submitted array job with Snakemake IDs [\d,]+ and SLURM job ID (\d+)\. "
     r"The individual task IDs are (\d+)-(\d+)\."
 )
+#: Snakemake's line for every job it saw finish (under SLURM: when the status check saw it).
+FINISHED = re.compile(r"Finished jobid: \S+ \(Rule: (\w+)\)")
 
 
 def submissions(output: str) -> list[str]:
     """SLURM job ids (``<id>`` or ``<id>_<task>``) the plugin reported, one per sbatch or task."""
-    ids = SUBMITTED.findall(output)
+    ids = [job for job, _ in SUBMITTED.findall(output)]
     for job, first, last in SUBMITTED_ARRAY.findall(output):
         ids += [f"{job}_{task}" for task in range(int(first), int(last) + 1)]
     return ids
@@ -176,24 +181,50 @@ def sbatch_calls(output: str) -> int:
     return len(SUBMITTED.findall(output)) + len(SUBMITTED_ARRAY.findall(output))
 
 
+def slurm_logs(workdir: Path, output: str) -> dict[str, Path]:
+    """SLURM id -> the SLURM log of that job, as the plugin reported it (array tasks:
+    ``logs/slurm/rule_<rule>/<id>_<task>.log``)."""
+    logs = {job: Path(log) for job, log in SUBMITTED.findall(output)}
+    for job, first, last in SUBMITTED_ARRAY.findall(output):
+        for task in range(int(first), int(last) + 1):
+            logs[f"{job}_{task}"] = next((workdir / "logs" / "slurm").rglob(f"{job}_{task}.log"))
+    return logs
+
+
 def run_of_target(target: str) -> str:
     """``train:backend=numpy,batch=50,...`` -> the run's folder under results/runs/."""
     return layout.run_key(**dict(item.split("=", 1) for item in target.removeprefix("train:").split(",")))
 
 
-def train_jobs_from_slurm_logs(workdir: Path) -> dict[str, set[str]]:
-    """SLURM id -> the runs (folders under results/runs/) it trained, from the kept SLURM logs.
+def target_jobs(log: Path) -> set[str]:
+    """The jobs the Snakemakes that SLURM started for a job were told to run: the
+    ``--target-jobs`` of every ``Command:`` line (Snakemake's header) in the job's SLURM log.
+    A plain job's Snakemake starts one more for its job, a group job's one more per run (the
+    first names all its runs); an array task's first Snakemake only dispatches (its command
+    carries ``--slurm-jobstep-array-execs``, its targets are the array's first job's), and
+    the one it starts names the task's own job."""
+    targets = set()
+    for line in log.read_text().splitlines():
+        if not line.strip().startswith("Command:") or "--slurm-jobstep-array-execs" in line:
+            continue
+        words = line.split()
+        start = words.index("--target-jobs") + 1
+        end = next((i for i in range(start, len(words)) if words[i].startswith("--")), len(words))
+        targets |= {word.strip("'\"") for word in words[start:end]}
+    return targets
 
-    Plain jobs log to ``logs/slurm/rule_train/<wildcards>/<id>.log``, array tasks to
-    ``logs/slurm/rule_train/<id>_<task>.log``, group jobs (profiles/slurm: one per
-    (backend, B, N') point) to ``logs/slurm/group_<group>/<id>.log``; Snakemake's header in
-    each names its target jobs (``--target-jobs 'train:backend=...' ...``).
-    """
+
+def train_jobs_of(workdir: Path, output: str) -> dict[str, set[str]]:
+    """SLURM id -> the runs (folders under results/runs/) it trained, from Snakemake's own
+    output (which SLURM job each submission became, and its log) and command lines (the
+    target jobs of the Snakemake each SLURM job ran). One run per job (per-job submission,
+    array task) or several (profiles/slurm's default: the runs of a (backend, B, N') point)."""
     jobs = {}
-    for log in (workdir / "logs" / "slurm").rglob("*.log"):
-        targets = set(re.findall(r"'?(train:backend=[^ ']+)", log.read_text()))
-        if targets:
-            jobs[log.stem] = {run_of_target(t) for t in targets}
+    for slurm_id, log in slurm_logs(workdir, output).items():
+        assert log.is_file(), f"SLURM job {slurm_id}: no log {log}"
+        runs = {run_of_target(t) for t in target_jobs(log) if t.startswith("train:")}
+        if runs:
+            jobs[slurm_id] = runs
     return jobs
 
 
@@ -202,49 +233,96 @@ def point_of(run: str) -> str:
     return run.rsplit("/", 2)[0]
 
 
-def scontrol_job(slurm_id: str) -> dict[str, str]:
-    """``scontrol show job`` as key=value pairs (finished jobs stay for MinJobAge = 300 s)."""
-    shown = subprocess.run(["scontrol", "show", "job", "-o", slurm_id], capture_output=True, text=True)
-    assert shown.returncode == 0, f"SLURM does not know job {slurm_id}: {shown.stderr}"
-    return dict(re.findall(r"(\w+)=(\S*)", shown.stdout))
+def groups_per_point() -> bool:
+    """Whether profiles/slurm groups the training runs per (backend, B, N') point (its default)."""
+    profile = yaml.safe_load((REPO_ROOT / "profiles" / "slurm" / "profile.yaml").read_text())
+    return any(
+        g.startswith("train=") and all(w in g for w in ("{backend}", "{batch}", "{n}"))
+        for g in profile.get("groups") or []
+    )
+
+
+def slurmctld_log() -> Path | None:
+    shown = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True)
+    found = re.search(r"^SlurmctldLogFile\s*=\s*(\S+)", shown.stdout, re.M)
+    return Path(found.group(1)) if found else None
+
+
+def slurm_job(slurm_id: str) -> dict[str, str]:
+    """What SLURM says about a finished job: squeue (finished jobs stay MinJobAge = 300 s),
+    else sacct (clusters with accounting), else slurmctld's log. Keys: state, and where squeue
+    or sacct knows them, workdir and comment."""
+    fields = ["state", "workdir", "comment"]
+    shown = subprocess.run(
+        ["squeue", "-h", "--states=all", "-j", slurm_id, "-o", "%T|%Z|%k"], capture_output=True, text=True
+    )
+    if shown.returncode == 0 and shown.stdout.strip():
+        return dict(zip(fields, shown.stdout.strip().splitlines()[0].split("|", 2)))
+    acct = subprocess.run(
+        ["sacct", "-n", "-X", "-P", "-j", slurm_id, "-o", "State,WorkDir,Comment"], capture_output=True, text=True
+    )
+    if acct.returncode == 0 and acct.stdout.strip():
+        return dict(zip(fields, acct.stdout.strip().splitlines()[0].split("|", 2)))
+    log = slurmctld_log()
+    # an array task appears as JobId=<array id>_<task>(<own id>)
+    job = re.escape(slurm_id) + (r"\(\d+\)" if "_" in slurm_id else r"(?![\d_])")
+    if log is not None and log.is_file():
+        text = log.read_text(errors="replace")
+        if re.search(rf"_job_complete: JobId={job} WEXITSTATUS 0\b", text):
+            return {"state": "COMPLETED"}
+        if re.search(rf"JobId={job}", text):
+            return {"state": "not COMPLETED (slurmctld log)"}
+    pytest.fail(f"SLURM does not know job {slurm_id} (squeue, sacct, slurmctld log)")
 
 
 def test_every_training_job_ran_under_slurm(grid_runs):
     local_dir, slurm_dir, output, _, _ = grid_runs
     runs = summaries(slurm_dir)
     assert len(runs) == N_TRAIN_JOBS, sorted(runs)
+    # Snakemake saw every training job finish (a group job's runs are reported one by one).
+    assert FINISHED.findall(output).count("train") == N_TRAIN_JOBS, output[-4000:]
 
-    # The SLURM side: every training run in exactly one SLURM job (or array task), each job
-    # a different id, known to slurmctld as finished, from this workflow's folder. A job
-    # trains the runs of one (backend, B, N') point: one run, or with the profile's groups
-    # the runs of that point that were ready together.
-    train_jobs = train_jobs_from_slurm_logs(slurm_dir)
+    # The SLURM side: every training run in exactly one SLURM job (or array task), from this
+    # workflow's folder, finished; a job trains runs of one (backend, B, N') point only.
+    train_jobs = train_jobs_of(slurm_dir, output)
     trained = [run for job_runs in train_jobs.values() for run in job_runs]
     assert sorted(trained) == sorted(runs), f"each run once in one SLURM job: {train_jobs}"
     for slurm_id, job_runs in train_jobs.items():
         assert len({point_of(run) for run in job_runs}) == 1, f"SLURM job {slurm_id} mixes points: {job_runs}"
     submitted = submissions(output)
-    assert set(train_jobs) <= set(submitted), (sorted(train_jobs), submitted)
-    assert len(submitted) == len(set(submitted))
+    assert len(submitted) == len(set(submitted)), submitted
     for slurm_id in train_jobs:
-        job = scontrol_job(slurm_id)
-        assert job["JobState"] == "COMPLETED", (slurm_id, job)
-        assert Path(job["WorkDir"]) == slurm_dir, (slurm_id, job["WorkDir"])
-        assert job["Comment"].startswith("rule_") and "train" in job["Comment"], (slurm_id, job["Comment"])
+        job = slurm_job(slurm_id)
+        assert job["state"] == "COMPLETED", (slurm_id, job)
+        if "workdir" in job:
+            assert Path(job["workdir"]) == slurm_dir, (slurm_id, job)
+            assert job["comment"].startswith("rule_") and "train" in job["comment"], (slurm_id, job)
 
     # The run's own record (summary.json "execution": host and SLURM ids, null outside SLURM)
-    # names the SLURM job whose log lists it.
+    # names the SLURM job that Snakemake's output says trained it.
     local_runs = summaries(local_dir)
+    recorded = {}
     for path, summary in runs.items():
         execution = summary["execution"]
         assert execution["host"], path
         assert execution["slurm_job_id"], f"{path}: not run under SLURM: {execution}"
         if execution.get("slurm_array_task_id") not in (None, ""):
-            recorded = f"{execution['slurm_array_job_id']}_{execution['slurm_array_task_id']}"
+            recorded[path] = f"{execution['slurm_array_job_id']}_{execution['slurm_array_task_id']}"
         else:
-            recorded = str(execution["slurm_job_id"])
-        assert path in train_jobs.get(recorded, ()), f"{path} records SLURM job {recorded}: {train_jobs}"
+            recorded[path] = str(execution["slurm_job_id"])
+        assert path in train_jobs.get(recorded[path], ()), f"{path} records SLURM job {recorded[path]}: {train_jobs}"
         assert local_runs[path]["execution"]["slurm_job_id"] in (None, ""), local_runs[path]["execution"]
+
+    # One SLURM job per point with the profile's groups (the grid here has at most 10 runs
+    # per point, all ready together): runs of one point share a job, different points do
+    # not. Without groups (per-job submission, arrays) every run has its own job.
+    points = sorted({point_of(run) for run in runs})
+    ids_of = {p: {recorded[r] for r in runs if point_of(r) == p} for p in points}
+    if groups_per_point():
+        assert all(len(ids) == 1 for ids in ids_of.values()), ids_of
+        assert len({next(iter(ids)) for ids in ids_of.values()}) == len(points), ids_of
+    else:
+        assert len(set(recorded.values())) == len(recorded), recorded
 
 
 def test_numbers_equal_a_local_run(grid_runs):
