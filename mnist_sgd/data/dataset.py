@@ -153,8 +153,13 @@ def build_arrays(
 
 
 def load_split(images_path: str | Path, labels_path: str | Path, dtype: str = "float32") -> Split:
-    """Load one cached split; images converted to ``dtype`` ("float32" or "float64")."""
-    images = np.load(images_path, allow_pickle=False).astype(dtype, copy=False)
+    """Load one cached split; images converted to ``dtype`` ("float32" or "float64").
+
+    Images in the file's dtype (float32) are mapped read-only from the file instead of
+    copied: no 157 MB allocation and copy per training job, only the page cache's pages.
+    """
+    mapped = np.load(images_path, allow_pickle=False, mmap_mode="r")
+    images = np.asarray(mapped).astype(dtype, copy=False)  # a plain ndarray view, or a copy in another dtype
     labels = np.load(labels_path, allow_pickle=False)
     return Split(images=images, labels=labels)
 

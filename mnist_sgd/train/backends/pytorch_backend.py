@@ -21,7 +21,9 @@ through ``nn.functional.linear`` (slower; used by the tests as a second independ
 
 The epoch is a Python loop over ``torch.split`` of the permuted order (consecutive slices
 of length B, the last one shorter), with ``index_select`` gathering each minibatch.
-X and Y share memory with the NumPy arrays (``torch.from_numpy``); arithmetic is float32
+X and Y share memory with the NumPy arrays (``torch.from_numpy``; X is copied once when it is
+read-only, as the cached images mapped from their file are: PyTorch tensors need writable
+memory); arithmetic is float32
 or float64 following ``X.dtype``; PyTorch runs with one thread (``torch.set_num_threads(1)``,
 the jobs declare ``threads: 1``). A run is deterministic: the same inputs give bit-identical
 weights.
@@ -62,7 +64,7 @@ class Trainer:
         self.np_dtype = dtype
         d, k = params.W.shape
         self.n, self.batch_size, self.lr, self.autograd = len(X), int(batch_size), float(lr), autograd
-        self.X = torch.from_numpy(np.ascontiguousarray(X))
+        self.X = torch.from_numpy(np.require(X, requirements=["C", "W"]))
         self.Y = torch.from_numpy(np.ascontiguousarray(Y, dtype=dtype))
         self.model = torch.nn.Linear(d, k, bias=params.b is not None, dtype=self.X.dtype)
         with torch.no_grad():

@@ -34,7 +34,9 @@ class Trainer:
         self.dtype = np.dtype(X.dtype)
         d, k = params.W.shape
         self.n, self.batch_size = len(X), int(batch_size)
-        data = TensorDataset(torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(np.ascontiguousarray(Y)))
+        data = TensorDataset(
+            torch.from_numpy(np.require(X, requirements=["C", "W"])), torch.from_numpy(np.ascontiguousarray(Y))
+        )
         sampler = RandomSampler(data, generator=torch.Generator().manual_seed(seed))
         self.loader = DataLoader(data, batch_size=None, sampler=BatchSampler(sampler, self.batch_size, drop_last=False))
         self.model = torch.nn.Linear(d, k, bias=params.b is not None, dtype=torch.from_numpy(X[:1]).dtype)
