@@ -250,6 +250,12 @@ def subset_file(wildcards):
     return layout.subset(wildcards.n, wildcards.seed)
 
 
+#: Priority of the lr search's bookkeeping jobs (a second each): above every training job, so
+#: that a finished round unlocks the next round's runs, and the comparison point's choice the
+#: framework runs, at once instead of after every queued training run.
+SEARCH_PRIORITY = 10
+
+
 def train_priority(wildcards):
     """Scheduling order of training jobs (higher first): NumPy at the comparison point, so
     that its lr choice and the framework runs that wait on it start early, then the

@@ -89,6 +89,7 @@ checkpoint lr_search_round:
         layout.lr_round("{backend}", "{batch}", "{n}", "{round}"),
     log:
         layout.log("lr_search_round", f"{POINT}_round{{round}}"),
+    priority: SEARCH_PRIORITY
     conda:
         "../../environment.yml"
     params:
@@ -109,6 +110,7 @@ rule choose_lr:
         layout.lr_choice("{backend}", "{batch}", "{n}"),
     log:
         layout.log("choose_lr", POINT),
+    priority: SEARCH_PRIORITY
     conda:
         "../../environment.yml"
     params:
