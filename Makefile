@@ -36,7 +36,7 @@ bootstrap: ## create .venv and install what is missing (idempotent)
 report: bootstrap ## run the workflow: results/report/report.html and report.pdf
 	$(SNAKEMAKE) --cores $(CORES) $(SNAKEMAKE_ARGS)
 
-quick: bootstrap ## the same with config/quick.yaml (about 1.5 minutes)
+quick: bootstrap ## the same with config/quick.yaml (under 2 minutes)
 	$(SNAKEMAKE) --cores $(CORES) --configfile config/quick.yaml $(SNAKEMAKE_ARGS)
 
 test: bootstrap ## run the tests (pytest)
