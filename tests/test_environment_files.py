@@ -164,8 +164,6 @@ def test_makefile_has_target(target):
 def test_readme_configuration_table_matches_the_schema_defaults():
     """Every key of the README's configuration table exists in the schema, and a default written
     as a single YAML value (e.g. `3`, `[0]`, `null`) is the schema's default."""
-    import yaml
-
     schema = yaml.safe_load((REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
     readme = (REPO_ROOT / "README.md").read_text()
     rows = re.findall(r"^\| `([a-z_]+\.[a-z_0-9]+)`(?:, `[a-z_.0-9]+`)* \| ([^|]*) \|", readme, re.M)

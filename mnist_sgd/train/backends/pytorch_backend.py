@@ -23,10 +23,9 @@ The epoch is a Python loop over ``torch.split`` of the permuted order (consecuti
 of length B, the last one shorter), with ``index_select`` gathering each minibatch.
 X and Y share memory with the NumPy arrays (``torch.from_numpy``; X is copied once when it is
 read-only, as the cached images mapped from their file are: PyTorch tensors need writable
-memory); arithmetic is float32
-or float64 following ``X.dtype``; PyTorch runs with one thread (``torch.set_num_threads(1)``,
-the jobs declare ``threads: 1``). A run is deterministic: the same inputs give bit-identical
-weights.
+memory); arithmetic is float32 or float64 following ``X.dtype``; PyTorch runs with one
+thread (``torch.set_num_threads(1)``, the jobs declare ``threads: 1``). A run is
+deterministic: the same inputs give bit-identical weights.
 """
 
 from __future__ import annotations
