@@ -1,9 +1,10 @@
 """The experiment grid, derived from the validated config in this one place.
 
-A *point* is a (batch size B, training-set size N') pair; a *run* is one training job:
-(backend, B, N', lr, seed). The assignment's grid is B in {1, 10, 100, 1000} at the full
-training set plus N' in {100, 500, 1000, 10000} at B = 100; the shared point
-(B = 100, full set) appears once.
+A *point* is a (batch size B, training-set size N') pair; a *run* is one training run:
+(backend, B, N', lr, seed). The runs of a point's configured lr grid (one seed) are trained by
+one job, one after another; every other run by a job of its own (:func:`in_grid_job`).
+The assignment's grid is B in {1, 10, 100, 1000} at the full training set plus N' in
+{100, 500, 1000, 10000} at B = 100; the shared point (B = 100, full set) appears once.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Point:
 
 @dataclass(frozen=True, order=True)
 class Run:
-    """One training job; ``lr`` is a number, or :data:`CHOSEN` for a framework run that
+    """One training run; ``lr`` is a number, or :data:`CHOSEN` for a framework run that
     follows NumPy's choice at its point (read at run time)."""
 
     backend: str
@@ -142,6 +143,18 @@ def idiomatic_runs(config: dict) -> list[Run]:
         if backend in IDIOMATIC
         for seed in config["training"]["seeds"]
     ]
+
+
+def grid_lr_texts(config: dict) -> list[str]:
+    """The configured lr grid as it appears in paths: the lrs rule ``train_grid`` trains in one job."""
+    return [format_lr(lr) for lr in config["grid"]["learning_rates"]]
+
+
+def in_grid_job(config: dict, run: Run) -> bool:
+    """Whether ``run`` is trained by its point's grid job (rule ``train_grid``, every lr of the
+    configured grid one after another in one process) rather than by a job of its own (rule
+    ``train``: the lrs the lr search adds, and the runs at NumPy's "chosen" lr)."""
+    return run.lr_text in grid_lr_texts(config)
 
 
 def subset_keys(config: dict) -> list[tuple[int, int]]:

@@ -11,6 +11,8 @@ Keys (the part of a path that names one job's outputs):
 - a subset:  ``n{N}_seed{seed}``
 - a point:   ``{backend}/b{B}_n{N}``
 - a run:     ``{backend}/b{B}/n{N}/lr{lr}/seed{seed}``
+- a grid job: ``{backend}/b{B}/n{N}/seed{seed}`` (the runs of every lr of the configured grid
+  at one point and seed, trained by one job of rule ``train_grid``)
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ def point_key(backend, batch, n) -> str:
 
 def run_key(backend, batch, n, lr, seed) -> str:
     return f"{backend}/b{batch}/n{n}/lr{lr}/seed{seed}"
+
+
+def grid_job_key(backend, batch, n, seed) -> str:
+    return f"{backend}/b{batch}/n{n}/seed{seed}"
 
 
 # ---- data ----------------------------------------------------------------------------

@@ -255,12 +255,13 @@ def test_dry_run_plans_the_whole_grid(repo_root, tmp_path):
         parts = line.split()
         if len(parts) == 2 and parts[1].isdigit():
             counts[parts[0]] = int(parts[1])
-    # round 0 of the lr search: 8 points x 7 lrs (NumPy) + TensorFlow, PyTorch, Keras model.fit
-    # and the PyTorch DataLoader loop at the comparison point; the runs of later rounds are
-    # planned once round 0 has run (checkpoint lr_search_round), but every point has its
-    # max_rounds + 1 rounds (a round after the search ended repeats it)
+    # round 0 of the lr search: one job per point for its 7 lrs (NumPy; rule train_grid) + one
+    # each for TensorFlow, PyTorch, Keras model.fit and the PyTorch DataLoader loop at the
+    # comparison point; the runs of later rounds are planned once round 0 has run (checkpoint
+    # lr_search_round), but every point has its max_rounds + 1 rounds (a round after the search
+    # ended repeats it)
     rounds = yaml.safe_load((repo_root / "config.yaml").read_text())["lr_search"]["max_rounds"] + 1
-    assert counts["train"] == 8 * 7 + 4
+    assert counts["train_grid"] == 8 and counts["train"] == 4
     assert counts["lr_search_round"] == 8 * rounds and counts["choose_lr"] == 8
     assert "checkpoint jobs, which will result in alteration of the DAG" in out
     assert counts["least_squares_floor"] == 5  # N' = 100, 500, 1000, 10000 and the full set

@@ -8,7 +8,7 @@ Checks: every training job ran under SLURM, in the SLURM job that Snakemake's ou
 command lines say trained it, a job SLURM knows (squeue, sacct or slurmctld's log) and the
 run's summary records; with the profile's default per-point groups the runs of one
 (backend, B, N') point share a SLURM job and different points do not (per-run jobs and
-array tasks pass too: then every run has its own job). Its numbers are bit-identical to a
+array tasks pass too: then every Snakemake job has its own). Its numbers are bit-identical to a
 local ``--cores 2`` run of the same grid, and a rerun submits nothing.
 """
 
@@ -30,7 +30,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT, local_mnist_mirror
-from mnist_sgd import layout
+from mnist_sgd import grid, layout
 
 CLUSTER_SCRIPT = REPO_ROOT / ".ci" / "slurm-cluster.sh"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -51,7 +51,8 @@ TARGETS = [
     layout.run_file("summary.json", "pytorch", 100, 5000, "chosen", 0),
     layout.floor(5000, 0),
 ]
-N_TRAIN_JOBS = 5  # 4 NumPy + 1 PyTorch
+N_TRAIN_RUNS = 5  # 4 NumPy + 1 PyTorch
+N_TRAIN_JOBS = 3  # a grid job (rule train_grid) per NumPy point + the PyTorch run (rule train)
 
 #: What this test changes in profiles/slurm, on the command line (never in the user's file):
 #: the CI cluster's partition, no account (a command-line --default-resources replaces the
@@ -191,9 +192,17 @@ def slurm_logs(workdir: Path, output: str) -> dict[str, Path]:
     return logs
 
 
-def run_of_target(target: str) -> str:
-    """``train:backend=numpy,batch=50,...`` -> the run's folder under results/runs/."""
-    return layout.run_key(**dict(item.split("=", 1) for item in target.removeprefix("train:").split(",")))
+def runs_of_target(target: str) -> set[str]:
+    """``train:backend=numpy,batch=50,...,lr=0.01,seed=0`` -> the run's folder under
+    results/runs/; ``train_grid:backend=numpy,batch=50,n=5000,seed=0`` -> the folder of each
+    of the grid's lrs there (a grid job trains them all); any other job -> none."""
+    rule, _, fields = target.partition(":")
+    key = dict(item.split("=", 1) for item in fields.split(","))
+    if rule == "train":
+        return {layout.run_key(**key)}
+    if rule == "train_grid":
+        return {layout.run_key(**key, lr=grid.format_lr(lr)) for lr in GRID["grid"]["learning_rates"]}
+    return set()
 
 
 def target_jobs(log: Path) -> set[str]:
@@ -217,12 +226,13 @@ def target_jobs(log: Path) -> set[str]:
 def train_jobs_of(workdir: Path, output: str) -> dict[str, set[str]]:
     """SLURM id -> the runs (folders under results/runs/) it trained, from Snakemake's own
     output (which SLURM job each submission became, and its log) and command lines (the
-    target jobs of the Snakemake each SLURM job ran). One run per job (per-job submission,
-    array task) or several (profiles/slurm's default: the runs of a (backend, B, N') point)."""
+    target jobs of the Snakemake each SLURM job ran). The runs of one Snakemake job (a grid
+    job's several) per SLURM job (per-job submission, array task), or those of several
+    (profiles/slurm's default: the jobs of a (backend, B, N') point)."""
     jobs = {}
     for slurm_id, log in slurm_logs(workdir, output).items():
         assert log.is_file(), f"SLURM job {slurm_id}: no log {log}"
-        runs = {run_of_target(t) for t in target_jobs(log) if t.startswith("train:")}
+        runs = set().union(*(runs_of_target(t) for t in target_jobs(log)))
         if runs:
             jobs[slurm_id] = runs
     return jobs
@@ -278,9 +288,10 @@ def slurm_job(slurm_id: str) -> dict[str, str]:
 def test_every_training_job_ran_under_slurm(grid_runs):
     local_dir, slurm_dir, output, _, _ = grid_runs
     runs = summaries(slurm_dir)
-    assert len(runs) == N_TRAIN_JOBS, sorted(runs)
-    # Snakemake saw every training job finish (a group job's runs are reported one by one).
-    assert FINISHED.findall(output).count("train") == N_TRAIN_JOBS, output[-4000:]
+    assert len(runs) == N_TRAIN_RUNS, sorted(runs)
+    # Snakemake saw every training job finish (a group job's jobs are reported one by one).
+    finished = FINISHED.findall(output)
+    assert finished.count("train") + finished.count("train_grid") == N_TRAIN_JOBS, output[-4000:]
 
     # The SLURM side: every training run in exactly one SLURM job (or array task), from this
     # workflow's folder, finished; a job trains runs of one (backend, B, N') point only.
@@ -313,16 +324,16 @@ def test_every_training_job_ran_under_slurm(grid_runs):
         assert path in train_jobs.get(recorded[path], ()), f"{path} records SLURM job {recorded[path]}: {train_jobs}"
         assert local_runs[path]["execution"]["slurm_job_id"] in (None, ""), local_runs[path]["execution"]
 
-    # One SLURM job per point with the profile's groups (the grid here has at most 10 runs
+    # One SLURM job per point with the profile's groups (the grid here has at most 10 jobs
     # per point, all ready together): runs of one point share a job, different points do
-    # not. Without groups (per-job submission, arrays) every run has its own job.
+    # not. Without groups (per-job submission, arrays) every Snakemake job has its own.
     points = sorted({point_of(run) for run in runs})
     ids_of = {p: {recorded[r] for r in runs if point_of(r) == p} for p in points}
     if groups_per_point():
         assert all(len(ids) == 1 for ids in ids_of.values()), ids_of
         assert len({next(iter(ids)) for ids in ids_of.values()}) == len(points), ids_of
-    else:
-        assert len(set(recorded.values())) == len(recorded), recorded
+    else:  # every Snakemake job its own SLURM job (a grid job's runs share theirs)
+        assert len(set(recorded.values())) == N_TRAIN_JOBS, recorded
 
 
 def test_numbers_equal_a_local_run(grid_runs):
@@ -352,7 +363,7 @@ def test_rerun_submits_nothing(grid_runs):
     assert "sbatch" not in output_of(rerun)
     # Visible in pytest's summary: what SLURM costs on this grid (target: within 3x).
     warnings.warn(
-        f"tiny grid ({N_TRAIN_JOBS} training jobs): local --cores 2 {local_seconds:.0f} s, "
+        f"tiny grid ({N_TRAIN_RUNS} training runs in {N_TRAIN_JOBS} jobs): local --cores 2 {local_seconds:.0f} s, "
         f"SLURM {slurm_seconds:.0f} s ({slurm_seconds / local_seconds:.1f}x, "
         f"{sbatch_calls(output)} sbatch calls for {len(submissions(output))} SLURM jobs)",
         stacklevel=2,

@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 
+import numpy as np
 import pytest
 
 from conftest import mirror_environment, snakemake_command
@@ -18,9 +19,9 @@ TINY = {
 TARGETS = ["results/lr_choice/numpy/b50_n500.json", "results/floor/n500_seed0.json"]
 
 
-def run_tiny(workdir, cores):
+def run_tiny(workdir, cores, config=TINY, targets=TARGETS):
     result = subprocess.run(
-        snakemake_command(workdir, TINY, *TARGETS, "--cores", str(cores)),
+        snakemake_command(workdir, config, *targets, "--cores", str(cores)),
         env=mirror_environment(),
         capture_output=True,
         text=True,
@@ -68,5 +69,32 @@ def test_tiny_grid_yields_the_lr_choice_after_one_round_of_search(tiny_run):
     with open(work / "results/runs/numpy/b50/n500/lr0.01/seed0/history.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
-    assert (work / "logs/train/numpy/b50/n500/lr0.01/seed0.log").exists()
-    assert (work / "results/benchmarks/train/numpy/b50/n500/lr0.01/seed0.tsv").exists()
+    # the grid's lrs: one job (rule train_grid); an lr the search added: a job of its own (rule train)
+    assert (work / "logs/train_grid/numpy/b50/n500/seed0.log").exists()
+    assert (work / "results/benchmarks/train_grid/numpy/b50/n500/seed0.tsv").exists()
+    assert not (work / "logs/train/numpy/b50/n500/lr0.01/seed0.log").exists()
+    for lr in round0["next_lrs"]:
+        assert (work / f"logs/train/numpy/b50/n500/lr{grid.format_lr(lr)}/seed0.log").exists()
+        assert (work / f"results/benchmarks/train/numpy/b50/n500/lr{grid.format_lr(lr)}/seed0.tsv").exists()
+
+
+def without_timings(history_csv):
+    """A history's rows without the columns that measure time (the only ones that may differ)."""
+    with open(history_csv) as fh:
+        return [{k: v for k, v in row.items() if not k.endswith("_seconds")} for row in csv.DictReader(fh)]
+
+
+def test_a_grid_job_trains_each_lr_as_a_job_of_its_own(tiny_run, tmp_path):
+    """lr 0.03 trained after 0.01 in the grid job of [0.01, 0.03, 0.5], and in a job with no
+    other lr: the same history and the same weights, bit for bit."""
+    alone = TINY | {
+        "grid": TINY["grid"] | {"learning_rates": [0.03]},
+        "lr_search": TINY["lr_search"] | {"max_rounds": 0},
+    }
+    run = "results/runs/numpy/b50/n500/lr0.03/seed0"
+    run_tiny(tmp_path, 1, alone, [f"{run}/summary.json"])
+    shared, own = tiny_run / run, tmp_path / run
+    assert without_timings(shared / "history.csv") == without_timings(own / "history.csv")
+    assert len(without_timings(own / "history.csv")) == 4
+    with np.load(shared / "weights.npz") as a, np.load(own / "weights.npz") as b:
+        assert a["W"].tobytes() == b["W"].tobytes() and np.any(a["W"] != 0)

@@ -45,6 +45,16 @@ def read_benchmark(path: str | Path) -> dict:
     return {"seconds": _mean([r["s"] for r in rows]), "max_rss_mb": _mean([r["max_rss"] for r in rows]), "end": end}
 
 
+def job_name(path: str | Path, root: str | Path = layout.BENCHMARKS) -> str:
+    """A job as its benchmark file names it: the path below ``root`` without ``.tsv``
+    (``train_grid/numpy/b100/n50000/seed0``); the whole path without it when outside ``root``."""
+    path = Path(path)
+    try:
+        return path.relative_to(root).with_suffix("").as_posix()
+    except ValueError:
+        return path.with_suffix("").as_posix()
+
+
 def job_timings(
     benchmark_files: list[str | Path], root: str | Path = layout.BENCHMARKS, measured: list[dict] = ()
 ) -> dict:
@@ -53,16 +63,16 @@ def job_timings(
     invocations of Snakemake). A job is named by its benchmark file below ``root``.
 
     ``measured``: jobs whose benchmark files were read already (the training jobs, by rule
-    aggregate into the runs table), as {"job", "seconds", "max_rss_mb", "end"} (NaN: unknown)."""
+    aggregate into the runs table), as {"job", "seconds", "max_rss_mb", "end"} (NaN: unknown);
+    a job that trained several runs comes once per run, and counts once."""
     jobs, starts, ends = [], [], []
     for path in sorted(map(Path, benchmark_files)):
-        cost = read_benchmark(path)
-        try:
-            name = path.relative_to(root).with_suffix("").as_posix()
-        except ValueError:
-            name = path.with_suffix("").as_posix()
-        measured = [*measured, cost | {"job": name}]
+        measured = [*measured, read_benchmark(path) | {"job": job_name(path, root)}]
+    seen = set()
     for job in measured:
+        if job["job"] in seen:
+            continue
+        seen.add(job["job"])
         rss, end = job["max_rss_mb"], job["end"]
         jobs.append({"job": job["job"], "seconds": job["seconds"], "max_rss_mb": None if math.isnan(rss) else rss})
         if not (math.isnan(end) or math.isnan(job["seconds"])):

@@ -103,11 +103,12 @@ def machine() -> dict:
 
 
 def training_job(run: dict) -> dict:
-    """A row of the runs table (CSV text values) as a job of :func:`job_timings`, named as its
-    benchmark file is (``train/<run key>``)."""
+    """A row of the runs table (CSV text values) as a job of :func:`job_timings`: the job that
+    trained the run, named as its benchmark file is (``train/<run key>``, or
+    ``train_grid/<grid job key>`` for a job that trained several runs)."""
     key = layout.run_key(run["backend"], run["batch_size"], run["n_train"], run["lr_path"], run["seed"])
     cost = {k: float(run[k]) if run[k] != "" else math.nan for k in ("job_seconds", "max_rss_mb", "job_end_seconds")}
-    return {"job": f"train/{key}", "seconds": cost["job_seconds"], "max_rss_mb": cost["max_rss_mb"],
+    return {"job": run.get("job") or f"train/{key}", "seconds": cost["job_seconds"], "max_rss_mb": cost["max_rss_mb"],
             "end": cost["job_end_seconds"]}  # fmt: skip
 
 

@@ -85,6 +85,7 @@ class PointResult:
     lr: float | None  # None: every lr diverged
     train_seconds: float = math.nan
     job_seconds: float = math.nan
+    job_runs: float = 1  # runs trained by that job (several: a grid job)
     updates: float = math.nan
     train_loss: float = math.nan
     floor_loss: float = math.nan
@@ -113,6 +114,7 @@ def point_result(runs: pd.DataFrame, batch: int, n: int) -> PointResult:
         float(pt.lr.iloc[0]),
         train_seconds=float(pt.train_seconds.mean()),
         job_seconds=float(pt.job_seconds.mean()),
+        job_runs=float(pt.job_runs.mean()) if "job_runs" in pt else 1,
         updates=float(pt.updates.mean()),
         train_loss=float(pt.final_train_loss.mean()),
         floor_loss=float(pt.floor_loss.mean()),

@@ -57,6 +57,12 @@ def _loss_columns(rows: list[dict], raw: dict[str, list[float]]) -> None:
             row[col] = "0" if v is not None and math.isfinite(v) and abs(v) < ZERO_FLOOR else fmt_fixed(v, d)
 
 
+def job_cell(seconds: float, runs: float) -> str:
+    """A training job's wall time, with how many runs it trained when it trained several (a grid job)."""
+    text = fmt_seconds(seconds)
+    return f"{text} ({fmt_int(round(runs))} runs)" if runs > 1 and math.isfinite(seconds) else text
+
+
 def batch_rows(tables: dict, config: dict, n_images: dict[str, int]) -> list[dict]:
     """One row per B of question 3 (chosen lr, its bracket, time, loss, gap to L*, accuracies)."""
     runs, n = tables["runs"], config["data"]["n_train"]
@@ -73,7 +79,7 @@ def batch_rows(tables: dict, config: dict, n_images: dict[str, int]) -> list[dic
                 "diverged": ", ".join(fmt_lr(x) for x in diverged_lrs(runs, b, n)) or "none",
                 "updates": fmt_int(r.updates) if r.ok else "–",
                 "train_seconds": fmt_seconds(r.train_seconds),
-                "job_seconds": fmt_seconds(r.job_seconds),
+                "job_seconds": job_cell(r.job_seconds, r.job_runs),
                 "train_acc": acc_cell(r.train_accuracy, n, _per_seed(runs, b, n, "final_train_accuracy")),
                 "val_acc": acc_cell(r.val_accuracy, n_images["val"], _per_seed(runs, b, n, "final_val_accuracy")),
                 "test_acc": acc_cell(r.test_accuracy, n_images["test"], _per_seed(runs, b, n, "final_test_accuracy")),
@@ -284,6 +290,7 @@ def timing_groups(tables: dict) -> list[dict]:
     rows = []
     for (backend, b, n), g in runs.groupby(["backend", "batch_size", "n_train"], sort=True):
         rss = g.max_rss_mb.max()
+        g = g.drop_duplicates("job") if "job" in g else g  # a grid job trained several of these runs
         rows.append(
             {
                 "key": f"{grid.BACKEND_NAMES.get(backend, backend)}, B = {fmt_int(int(b))}, N′ = {fmt_int(int(n))}",

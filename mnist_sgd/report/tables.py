@@ -3,8 +3,9 @@
 Tables (:data:`mnist_sgd.layout.TABLES`, written by rule ``aggregate``):
 
 - ``runs``        one row per run: key, settings, status, chosen-lr flag, final metrics,
-                  timings (the run's own, and the Snakemake job's benchmark: wall seconds, peak
-                  memory, and ``job_end_seconds``, when it ended in Unix seconds), its subset's L*,
+                  timings (the run's own, and the benchmark of the Snakemake job that trained it:
+                  wall seconds, peak memory, ``job_end_seconds``, when it ended in Unix seconds,
+                  ``job``, its name, and ``job_runs``, how many runs it trained), its subset's L*,
                   and a plain-word ``note`` on anything odd (:mod:`mnist_sgd.report.run_notes`);
 - ``epochs``      one row per (run, epoch) from the run's ``history.csv``;
 - ``floors``      one row per training subset (N', seed): L* and the least-squares accuracies;
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,7 @@ import pandas as pd
 from mnist_sgd import grid
 from mnist_sgd.atomic import write_atomically
 from mnist_sgd.layout import TABLES
-from mnist_sgd.report.job_costs import read_benchmark
+from mnist_sgd.report.job_costs import job_name, read_benchmark
 from mnist_sgd.report.lr_choice_table import lr_choice_table
 from mnist_sgd.report.run_notes import METRICS, Histories, check_complete, note_of, read_histories, read_summary
 
@@ -60,6 +62,8 @@ RUN_COLUMNS = [
     "job_seconds",
     "max_rss_mb",
     "job_end_seconds",
+    "job",
+    "job_runs",
     "floor_loss",
     "gap_to_floor",
     "note",
@@ -132,7 +136,8 @@ def _is_chosen(key: dict, lr: float, choices: dict) -> bool:
 class RunData:
     """Every run's files as aggregation reads them, each file once: the summaries, every
     history row (run after run, in the order of the runs), the number of rows of each run,
-    and each training job's benchmark (``seconds``, ``max_rss_mb``)."""
+    and the benchmark of each run's training job (``seconds``, ``max_rss_mb``, ``end``, and
+    ``job``: its name; a job that trained several runs has the same record for each)."""
 
     summaries: list[dict]
     histories: Histories
@@ -153,10 +158,11 @@ def read_runs(runs: list[RunFiles]) -> RunData:
     Raises:
         AggregationError: an unreadable summary or history (named, with the fix).
     """
+    costs = {path: read_benchmark(path) | {"job": job_name(path)} for path in {str(run.benchmark) for run in runs}}
     return RunData(
         summaries=[read_summary(run.summary) for run in runs],
         histories=read_histories([run.history for run in runs]),
-        costs=[read_benchmark(run.benchmark) for run in runs],
+        costs=[costs[str(run.benchmark)] for run in runs],
     )
 
 
@@ -166,6 +172,7 @@ def runs_table(data: RunData, lr_choice_files: list[str | Path], floor_files: li
     epochs = data.history["epoch"].to_numpy()
     metrics = data.history[list(METRICS)].to_numpy(dtype=float)
     ends = np.cumsum(data.rows)
+    runs_per_job = Counter(cost["job"] for cost in data.costs)
     rows = []
     for s, cost, end, n in zip(data.summaries, data.costs, ends, data.rows, strict=True):
         key = run_key(s)
@@ -189,6 +196,8 @@ def runs_table(data: RunData, lr_choice_files: list[str | Path], floor_files: li
             "job_seconds": cost["seconds"],
             "max_rss_mb": cost["max_rss_mb"],
             "job_end_seconds": cost["end"],
+            "job": cost["job"],
+            "job_runs": runs_per_job[cost["job"]],
             "floor_loss": _number(floor),
             "note": note_of(s, epochs[end - n : end], metrics[end - n : end]),
             "host": (s.get("execution") or {}).get("host") or "",

@@ -58,6 +58,7 @@ wildcard_constraints:
 # ---- wildcard patterns of the job keys ---------------------------------------------
 
 RUN = layout.run_key("{backend}", "{batch}", "{n}", "{lr}", "{seed}")
+GRID_JOB = layout.grid_job_key("{backend}", "{batch}", "{n}", "{seed}")
 SUBSET = layout.subset_key("{n}", "{seed}")
 POINT = layout.point_key("{backend}", "{batch}", "{n}")
 
@@ -86,6 +87,15 @@ def array_inputs():
 def run_file(name):
     """Wildcard pattern of one file of a run (rule train)."""
     return layout.run_file(name, "{backend}", "{batch}", "{n}", "{lr}", "{seed}")
+
+
+def grid_job_files():
+    """Wildcard patterns of the files of every run of a grid job (outputs of rule train_grid),
+    lr after lr of the configured grid, each lr's layout.RUN_FILES in the order rule train has them."""
+    lrs = grid.grid_lr_texts(config)
+    return [
+        layout.run_file(name, "{backend}", "{batch}", "{n}", lr, "{seed}") for lr in lrs for name in layout.RUN_FILES
+    ]
 
 
 # ---- code versions -----------------------------------------------------------------
@@ -268,11 +278,16 @@ def train_priority(wildcards):
     return 1 if point.batch_size == 1 else 0
 
 
+def run_lrs(wildcards):
+    """params.lrs of a job of rule train (the lrs as in its paths), its one lr."""
+    return [wildcards.lr]
+
+
 def train_inputs(wildcards):
     """The cache's manifest (and arrays, see INPUTS_STAGED), the training subset, and NumPy's lr
-    choice for an lr of "chosen"."""
+    choice for an lr of "chosen" (rule train; rule train_grid has no lr wildcard)."""
     inputs = {**array_inputs(), "manifest": layout.data_manifest(), "subset": subset_file(wildcards)}
-    if wildcards.lr == grid.CHOSEN:
+    if getattr(wildcards, "lr", None) == grid.CHOSEN:
         inputs["lr_choice"] = layout.lr_choice(grid.NUMPY, wildcards.batch, wildcards.n)
     return inputs
 
@@ -304,9 +319,18 @@ def searched_run_keys(wildcards):
     return [[r.backend, r.batch_size, r.n_train, r.lr_text, r.seed] for r in searched_runs()]
 
 
+def training_benchmark(run):
+    """The benchmark file of the job that trained ``run``: its point's grid job (rule
+    train_grid, shared by the grid's lrs) or its own (rule train)."""
+    if grid.in_grid_job(config, run):
+        return layout.benchmark("train_grid", layout.grid_job_key(run.backend, run.batch_size, run.n_train, run.seed))
+    return layout.benchmark("train", layout.run_key(**run.fields))
+
+
 def run_benchmarks(wildcards):
-    """The benchmark file of every training job, in the order of searched_runs()."""
-    return [layout.benchmark("train", layout.run_key(**r.fields)) for r in searched_runs()]
+    """The benchmark file of every run's training job, in the order of searched_runs() (a grid
+    job's file once per run it trained)."""
+    return [training_benchmark(r) for r in searched_runs()]
 
 
 def run_benchmark_inputs(wildcards):

@@ -1,5 +1,22 @@
-# Training: one job per (backend, batch size, N', lr, seed), the least-squares floor per
+# Training: one job per (backend, B, N', seed) for the configured lr grid (rule train_grid, the
+# lrs one after another in one process) and one job per run for every other lr (rule train:
+# the lrs the lr search adds, the runs at NumPy's "chosen" lr); the least-squares floor per
 # training subset, the lr choice per point, and the framework-vs-NumPy comparison.
+
+
+# A run of the configured lr grid is an output of both training rules: its grid job trains it.
+ruleorder: train_grid > train
+
+
+#: What both training rules pass their script besides the lrs (params: a change reruns the runs).
+TRAINING_PARAMS = dict(
+    arrays=ARRAYS,
+    epochs=config["training"]["epochs"],
+    dtype=config["training"]["dtype"],
+    bias=config["training"]["bias"],
+    divergence_factor=config["training"]["divergence_factor"],
+    code=training_code,
+)
 
 
 rule draw_subset:
@@ -37,14 +54,38 @@ rule train:
         mem_mb=3000,
         runtime=60,
     params:
-        arrays=ARRAYS,
-        epochs=config["training"]["epochs"],
-        dtype=config["training"]["dtype"],
-        bias=config["training"]["bias"],
-        divergence_factor=config["training"]["divergence_factor"],
-        code=training_code,
+        **TRAINING_PARAMS,
+        lrs=run_lrs,
     message:
         "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr} seed={wildcards.seed}"
+    script:
+        "../../scripts/train.py"
+
+
+# The configured lrs of one point and seed in one process: the interpreter's start, the imports,
+# the compiled kernels' loading and the data (checked, compressed) are paid once, not per lr.
+# Each run's numbers are those of a job of its own (tests/test_workflow.py).
+rule train_grid:
+    input:
+        unpack(train_inputs),
+    output:
+        grid_job_files(),
+    log:
+        layout.log("train_grid", GRID_JOB),
+    benchmark:
+        layout.benchmark("train_grid", GRID_JOB)
+    priority: train_priority
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=60 * len(config["grid"]["learning_rates"]),
+    params:
+        **TRAINING_PARAMS,
+        lrs=grid.grid_lr_texts(config),
+    message:
+        "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} seed={wildcards.seed} at every lr of the grid"
     script:
         "../../scripts/train.py"
 
