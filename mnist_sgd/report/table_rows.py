@@ -57,10 +57,9 @@ def _loss_columns(rows: list[dict], raw: dict[str, list[float]]) -> None:
             row[col] = "0" if v is not None and math.isfinite(v) and abs(v) < ZERO_FLOOR else fmt_fixed(v, d)
 
 
-def job_cell(seconds: float, runs: float) -> str:
-    """A training job's wall time, with how many runs it trained when it trained several (a grid job)."""
-    text = fmt_seconds(seconds)
-    return f"{text} ({fmt_int(round(runs))} runs)" if runs > 1 and math.isfinite(seconds) else text
+def job_runs_text(runs: float) -> str:
+    """How many runs a training job trained, when several (a grid job): "7 runs"; else ""."""
+    return f"{fmt_int(round(runs))} runs" if runs > 1 else ""
 
 
 def batch_rows(tables: dict, config: dict, n_images: dict[str, int]) -> list[dict]:
@@ -79,7 +78,8 @@ def batch_rows(tables: dict, config: dict, n_images: dict[str, int]) -> list[dic
                 "diverged": ", ".join(fmt_lr(x) for x in diverged_lrs(runs, b, n)) or "none",
                 "updates": fmt_int(r.updates) if r.ok else "–",
                 "train_seconds": fmt_seconds(r.train_seconds),
-                "job_seconds": job_cell(r.job_seconds, r.job_runs),
+                "job_seconds": fmt_seconds(r.job_seconds),
+                "job_runs": job_runs_text(r.job_runs),
                 "train_acc": acc_cell(r.train_accuracy, n, _per_seed(runs, b, n, "final_train_accuracy")),
                 "val_acc": acc_cell(r.val_accuracy, n_images["val"], _per_seed(runs, b, n, "final_val_accuracy")),
                 "test_acc": acc_cell(r.test_accuracy, n_images["test"], _per_seed(runs, b, n, "final_test_accuracy")),
