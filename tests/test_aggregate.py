@@ -16,11 +16,18 @@ HISTORY = (
 )
 
 
-def write_run(root, backend, b, n, lr_path, lr, *, status="ok", loss=0.25, seconds=1.5, bench_s=3.25) -> RunFiles:
-    """A run's summary, history and benchmark file, where the workflow writes them."""
+def write_run(
+    root, backend, b, n, lr_path, lr, *, status="ok", loss=0.25, seconds=1.5, bench_s=3.25, grid_job=False
+) -> RunFiles:
+    """A run's summary, history and its job's benchmark file, where the workflow writes them
+    (``grid_job``: the point's grid job, rule train_grid, shared by the grid's lrs)."""
+    if grid_job:
+        benchmark = paths.benchmark("train_grid", paths.grid_job_key(backend, b, n, 0))
+    else:
+        benchmark = paths.benchmark("train", paths.run_key(backend, b, n, lr_path, 0))
     files = RunFiles(
         *(root / paths.run_file(name, backend, b, n, lr_path, 0) for name in ("summary.json", "history.csv")),
-        root / paths.benchmark("train", paths.run_key(backend, b, n, lr_path, 0)),
+        root / benchmark,
     )
     files.summary.parent.mkdir(parents=True)
     diverged = status == "diverged"
@@ -53,7 +60,7 @@ def write_run(root, backend, b, n, lr_path, lr, *, status="ok", loss=0.25, secon
             }
         )
     )
-    files.benchmark.parent.mkdir(parents=True)
+    files.benchmark.parent.mkdir(parents=True, exist_ok=True)
     files.benchmark.write_text(
         "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
         f"{bench_s}\t0:00:03\t355.33\t496.60\t329.86\t337.18\t0.00\t0.04\t27.31\t1.20\n"
@@ -64,8 +71,8 @@ def write_run(root, backend, b, n, lr_path, lr, *, status="ok", loss=0.25, secon
 @pytest.fixture
 def tables(tmp_path):
     runs = [
-        write_run(tmp_path, "numpy", 100, 1000, "0.01", 0.01, loss=0.25),
-        write_run(tmp_path, "numpy", 100, 1000, "0.5", 0.5, status="diverged"),
+        write_run(tmp_path, "numpy", 100, 1000, "0.01", 0.01, loss=0.25, grid_job=True),
+        write_run(tmp_path, "numpy", 100, 1000, "0.5", 0.5, status="diverged", grid_job=True),
         write_run(tmp_path, "tensorflow", 100, 1000, "chosen", 0.01, loss=0.2500001, bench_s=9.5),
     ]
     floor = tmp_path / paths.floor(1000, 0)
@@ -162,8 +169,21 @@ def test_runs_table_has_one_row_per_run_with_flags_timings_and_floor(tables):
     assert math.isnan(div.final_train_loss)  # "nan" in the summary becomes a real NaN
     assert ok.final_train_loss == 0.25 and ok.final_test_accuracy == 0.78
     assert ok.job_seconds == 3.25 and tf.job_seconds == 9.5 and ok.max_rss_mb == pytest.approx(355.33)
+    # both NumPy runs were trained by their point's grid job: one job, named by its benchmark file
+    assert ok.job == div.job and ok.job.endswith("train_grid/numpy/b100/n1000/seed0") and tf.job != ok.job
+    assert (ok.job_runs, div.job_runs, tf.job_runs) == (2, 2, 1)
     assert ok.floor_loss == 0.2 and ok.gap_to_floor == pytest.approx(0.05)
     assert ok.train_seconds == 1.5 and ok.updates == 10
+
+
+def test_job_timings_count_a_grid_job_once(tables):
+    from mnist_sgd.report.job_costs import job_timings
+    from mnist_sgd.report.provenance import training_job
+
+    rows = tables["runs"].astype(str).replace("nan", "").to_dict("records")
+    timings = job_timings([], measured=[training_job(r) for r in rows])
+    assert timings["n_jobs"] == 2  # the grid job (2 runs) and the TensorFlow run's own job
+    assert timings["total_job_seconds"] == pytest.approx(3.25 + 9.5)
 
 
 def test_epochs_table_has_one_row_per_run_and_epoch(tables):
@@ -250,8 +270,8 @@ def test_the_epochs_table_text_is_what_pandas_writes_and_odd_histories_take_the_
     from mnist_sgd.report.tables import epochs_csv, epochs_table, read_runs
 
     runs = [
-        write_run(tmp_path, "numpy", 100, 1000, "0.01", 0.01, loss=0.25),
-        write_run(tmp_path, "numpy", 100, 1000, "0.5", 0.5, status="diverged"),  # "nan" cells
+        write_run(tmp_path, "numpy", 100, 1000, "0.01", 0.01, loss=0.25, grid_job=True),
+        write_run(tmp_path, "numpy", 100, 1000, "0.5", 0.5, status="diverged", grid_job=True),  # "nan" cells
         write_run(tmp_path, "numpy", 10, 1000, "0.001", 0.001, loss=1e-05),
         write_run(tmp_path, "tensorflow", 100, 1000, "chosen", 0.01, loss=0.2500001),
     ]
