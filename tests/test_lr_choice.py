@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from conftest import REPO_ROOT
 from mnist_sgd.train.lr_choice import (
     RunRecord,
     SearchSettings,
@@ -107,3 +108,17 @@ def test_the_last_allowed_round_proposes_nothing_and_says_the_budget_ran_out():
     second = search_round([*runs, run(0.0003, [0.1, 0.87])], settings, 1, rounds)
     assert second["chosen_lr"] == 0.0003 and second["next_lrs"] == [] and second["budget_exhausted"]
     assert {c["lr"]: c["round"] for c in second["candidates"]} == {0.0003: 1, 0.001: 0, 0.003: 0}
+
+
+def test_the_lr_search_reads_runs_without_the_training_imports():
+    """lr_search_round, choose_lr and compare_backends run dozens of times per build, each a
+    fresh process: reading runs must not import Numba or SciPy (about 0.5 s each)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import mnist_sgd.train.run_files, mnist_sgd.train.lr_choice, mnist_sgd.train.consistency; "
+        "print(sorted(m for m in ('numba', 'scipy', 'pandas', 'tensorflow', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

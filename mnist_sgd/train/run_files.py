@@ -13,12 +13,16 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mnist_sgd.atomic import write_atomically, write_json
-from mnist_sgd.train.loop import History
-from mnist_sgd.train.sgd import Params
+
+if TYPE_CHECKING:  # type hints only: the lr search and the comparisons read runs without the
+    # training modules' imports (Numba, SciPy: about 0.5 s per job)
+    from mnist_sgd.train.loop import History
+    from mnist_sgd.train.sgd import Params
 
 HISTORY_COLUMNS = (
     "epoch",
