@@ -65,14 +65,23 @@ def test_snakemake_plans_only_the_report_rules_on_the_fabricated_grid(fabricated
     )
 
 
+def job_benchmark(config: dict, run_dir: Path, work: Path) -> str:
+    """The benchmark file of the job that trained the run in ``run_dir`` (as the workflow's
+    training_benchmark): its point's grid job for an lr of the configured grid, else its own."""
+    backend, b, n, lr, seed = run_dir.relative_to(work / "results/runs").parts
+    run = grid.Run(backend, int(b[1:]), int(n[1:]), lr[2:] if lr[2:] == grid.CHOSEN else float(lr[2:]), int(seed[4:]))
+    if grid.in_grid_job(config, run):
+        return layout.benchmark("train_grid", layout.grid_job_key(backend, run.batch_size, run.n_train, run.seed))
+    return layout.benchmark("train", layout.run_key(**run.fields))
+
+
 def test_the_report_summarises_jobs_and_framework_comparisons_per_point(fabricated):
     work, config, counts = fabricated
     summaries = sorted(work.glob("results/runs/*/*/*/*/*/summary.json"))
-    runs = [
-        RunFiles(s, s.parent / "history.csv", work / layout.benchmark("train", s.parent.relative_to(work / "results/runs").as_posix()))
-        for s in summaries
-    ]  # fmt: skip
+    runs = [RunFiles(s, s.parent / "history.csv", work / job_benchmark(config, s.parent, work)) for s in summaries]
     assert len(runs) == counts["runs"] > 40  # more jobs than the appendix lists one by one
+    jobs = {run.benchmark for run in runs}
+    assert all(job.is_file() for job in jobs) and len(jobs) < len(runs)  # grid jobs trained several runs
     tables_out = {t: work / layout.table(t) for t in layout.TABLES}
     floors = sorted(work.glob("results/floor/*.json"))
     write_tables(
@@ -85,7 +94,7 @@ def test_the_report_summarises_jobs_and_framework_comparisons_per_point(fabricat
     provenance = collect(
         config, work, work / layout.data_manifest(), work / layout.mnist_sources(), floor_benchmarks, run_rows
     )
-    assert provenance["timings"]["n_jobs"] == len(runs) + len(floors)
+    assert provenance["timings"]["n_jobs"] == len(jobs) + len(floors)
     context = build_context(
         tables,
         config,
@@ -96,13 +105,15 @@ def test_the_report_summarises_jobs_and_framework_comparisons_per_point(fabricat
     )
 
     assert not context["timing_per_job"]
-    groups = {g["key"]: int(g["count"]) for g in context["timing_groups"]}
-    assert sum(groups.values()) == len(runs)
+    groups = {g["key"]: (int(g["runs"]), int(g["count"])) for g in context["timing_groups"]}
+    assert sum(r for r, _ in groups.values()) == len(runs) and sum(j for _, j in groups.values()) == len(jobs)
+    grid_lrs = set(config["grid"]["learning_rates"])
     for c in (json.loads(p.read_text()) for p in work.glob("results/lr_choice/numpy/*.json")):
         key = f"NumPy, B = {c['batch_size']:,}, N′ = {c['n_train']:,}"
-        assert groups[key] == len(c["candidates"]) * len(SEEDS)  # every lr the search tried, at every seed
+        added = [x for x in c["candidates"] if x["lr"] not in grid_lrs]  # a job each; the grid: one job per seed
+        assert groups[key] == (len(c["candidates"]) * len(SEEDS), (1 + len(added)) * len(SEEDS)), key
     for backend in ("tensorflow", "pytorch", "keras_fit", "pytorch_loader"):
-        assert groups[f"{grid.BACKEND_NAMES[backend]}, B = 100, N′ = 50,000"] == len(SEEDS)
+        assert groups[f"{grid.BACKEND_NAMES[backend]}, B = 100, N′ = 50,000"] == (len(SEEDS), len(SEEDS))
 
     rows = context["consistency_rows"]
     assert [(r["backend"], r["seed"], r["comparisons"], r["verdict"]) for r in rows] == [

@@ -285,15 +285,17 @@ TIMING_ROWS_PER_JOB = 40
 
 
 def timing_groups(tables: dict) -> list[dict]:
-    """Training jobs per (backend, B, N'): count, total and longest wall time, peak memory."""
+    """Training jobs per (backend, B, N'): how many runs and jobs, the jobs' total and longest
+    wall time, peak memory."""
     runs = tables["runs"]
     rows = []
     for (backend, b, n), g in runs.groupby(["backend", "batch_size", "n_train"], sort=True):
-        rss = g.max_rss_mb.max()
+        rss, n_runs = g.max_rss_mb.max(), len(g)
         g = g.drop_duplicates("job") if "job" in g else g  # a grid job trained several of these runs
         rows.append(
             {
                 "key": f"{grid.BACKEND_NAMES.get(backend, backend)}, B = {fmt_int(int(b))}, N′ = {fmt_int(int(n))}",
+                "runs": fmt_int(n_runs),
                 "count": fmt_int(len(g)),
                 "total": fmt_seconds(float(g.job_seconds.sum())),
                 "max": fmt_seconds(float(g.job_seconds.max())),
