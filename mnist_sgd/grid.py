@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mnist_sgd import layout
+
 NUMPY = "numpy"
 #: The framework backends that follow the shared minibatch order (compared to rounding error),
 #: in the order the report shows them.
@@ -155,6 +157,14 @@ def in_grid_job(config: dict, run: Run) -> bool:
     configured grid one after another in one process) rather than by a job of its own (rule
     ``train``: the lrs the lr search adds, and the runs at NumPy's "chosen" lr)."""
     return run.lr_text in grid_lr_texts(config)
+
+
+def training_benchmark(config: dict, run: Run) -> str:
+    """The benchmark file of the job that trained ``run``: its point's grid job (rule
+    ``train_grid``, shared by the grid's lrs) or its own (rule ``train``)."""
+    if in_grid_job(config, run):
+        return layout.benchmark("train_grid", layout.grid_job_key(run.backend, run.batch_size, run.n_train, run.seed))
+    return layout.benchmark("train", layout.run_key(**run.fields))
 
 
 def subset_keys(config: dict) -> list[tuple[int, int]]:

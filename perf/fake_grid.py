@@ -237,15 +237,11 @@ class Fabricator:
         write_run(history, params, summary, files["history"], files["summary"], files["weights"])
         rng = _rng("job", run.backend, run.batch_size, run.n_train, run.lr_text, run.seed)
         seconds = (summary["train_seconds"] + summary["eval_seconds"]) * float(rng.uniform(1.0, 1.1))
-        if grid.in_grid_job(self.config, run):  # its point's grid job: the runs' time, one overhead
-            path = self.path(
-                layout.benchmark("train_grid", layout.grid_job_key(run.backend, run.batch_size, run.n_train, run.seed))
-            )
-            seconds += self.grid_job_seconds.get(path, JOB_OVERHEAD.get(run.backend, 3.0))
+        path = self.path(grid.training_benchmark(self.config, run))
+        # a grid job's file holds its runs' time so far and one overhead
+        seconds += self.grid_job_seconds.get(path, JOB_OVERHEAD.get(run.backend, 3.0))
+        if grid.in_grid_job(self.config, run):
             self.grid_job_seconds[path] = seconds
-        else:
-            path = self.path(layout.benchmark("train", layout.run_key(**run.fields)))
-            seconds += JOB_OVERHEAD.get(run.backend, 3.0)
         write_benchmark(path, seconds, JOB_RSS_MB.get(run.backend, 300.0) * float(rng.uniform(0.97, 1.03)))
         self.counts["runs"] += 1
 

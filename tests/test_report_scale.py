@@ -66,13 +66,10 @@ def test_snakemake_plans_only_the_report_rules_on_the_fabricated_grid(fabricated
 
 
 def job_benchmark(config: dict, run_dir: Path, work: Path) -> str:
-    """The benchmark file of the job that trained the run in ``run_dir`` (as the workflow's
-    training_benchmark): its point's grid job for an lr of the configured grid, else its own."""
+    """The benchmark file of the job that trained the run in ``run_dir``, as the workflow names it."""
     backend, b, n, lr, seed = run_dir.relative_to(work / "results/runs").parts
     run = grid.Run(backend, int(b[1:]), int(n[1:]), lr[2:] if lr[2:] == grid.CHOSEN else float(lr[2:]), int(seed[4:]))
-    if grid.in_grid_job(config, run):
-        return layout.benchmark("train_grid", layout.grid_job_key(backend, run.batch_size, run.n_train, run.seed))
-    return layout.benchmark("train", layout.run_key(**run.fields))
+    return grid.training_benchmark(config, run)
 
 
 def test_the_report_summarises_jobs_and_framework_comparisons_per_point(fabricated):

@@ -319,18 +319,10 @@ def searched_run_keys(wildcards):
     return [[r.backend, r.batch_size, r.n_train, r.lr_text, r.seed] for r in searched_runs()]
 
 
-def training_benchmark(run):
-    """The benchmark file of the job that trained ``run``: its point's grid job (rule
-    train_grid, shared by the grid's lrs) or its own (rule train)."""
-    if grid.in_grid_job(config, run):
-        return layout.benchmark("train_grid", layout.grid_job_key(run.backend, run.batch_size, run.n_train, run.seed))
-    return layout.benchmark("train", layout.run_key(**run.fields))
-
-
 def run_benchmarks(wildcards):
     """The benchmark file of every run's training job, in the order of searched_runs() (a grid
     job's file once per run it trained)."""
-    return [training_benchmark(r) for r in searched_runs()]
+    return [grid.training_benchmark(config, r) for r in searched_runs()]
 
 
 def run_benchmark_inputs(wildcards):
