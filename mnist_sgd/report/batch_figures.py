@@ -26,7 +26,7 @@ from mnist_sgd.report.plotting import (
     zoom,
 )
 from mnist_sgd.report.queries import chosen_lr, floor_of, point_runs, run_epochs, runs_at_lr
-from mnist_sgd.report.stats import accuracy_interval
+from mnist_sgd.stats import accuracy_interval
 
 # ---- the figures -------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from mnist_sgd.report.plotting import (
     zoom,
 )
 from mnist_sgd.report.queries import ZERO_FLOOR, chosen_lr, floor_of, run_epochs, runs_at_lr
-from mnist_sgd.report.stats import accuracy_interval
+from mnist_sgd.stats import accuracy_interval
 
 # ---- the figures -------------------------------------------------------------------
 
