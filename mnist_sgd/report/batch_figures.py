@@ -22,6 +22,7 @@ from mnist_sgd.report.plotting import (
     say,
     sci,
     styles,
+    value_axis,
 )
 from mnist_sgd.report.queries import chosen_lr, floor_of, point_runs, run_epochs
 
@@ -378,7 +379,7 @@ def step_time_figure(tables: dict, config: dict) -> Figure:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("batch size B (log scale)")
-        log_axis(ax, "x")
+        value_axis(ax, timing.batch_size)
         log_axis(ax, "y")
     ax_epoch.set_ylabel("seconds per epoch (log scale)")
     ax_epoch.set_title(f"(a) one epoch of {n:,} examples")

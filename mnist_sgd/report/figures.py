@@ -29,6 +29,7 @@ from mnist_sgd.report.plotting import (
     plt,
     say,
     svg_text,
+    value_axis,
 )
 from mnist_sgd.report.queries import chosen_lr, floor_of, run_epochs, runs_at_lr
 from mnist_sgd.report.stats import accuracy_interval
@@ -57,7 +58,9 @@ def subset_points(tables: dict, config: dict) -> pd.DataFrame:
             row[f"lsq_{col}"] = float(f[col].mean()) if col in f and len(f) else np.nan
         sel = runs_at_lr(tables["runs"], b, n, lr) if lr is not None else None
         for col in ("train_accuracy", "test_accuracy", "test_loss"):
-            row[f"sgd_{col}"] = float(sel[f"final_{col}"].mean()) if sel is not None and len(sel) else np.nan
+            values = sel[f"final_{col}"] if sel is not None and len(sel) else pd.Series([np.nan])
+            row |= {f"sgd_{col}": values.mean(), f"sgd_{col}_min": values.min(), f"sgd_{col}_max": values.max()}
+        row["seeds"] = sel.seed.nunique() if sel is not None else 0
         out.append(row)
     return pd.DataFrame(out)
 
@@ -88,6 +91,10 @@ def subset_figure(tables: dict, config: dict) -> Figure:
             capsize=2,
             label=f"{label}, test (95 % Wilson)",
         )
+        if prefix == "sgd" and pts.seeds.max() > 1:  # the spread over seeds (subset draws and shuffles)
+            ax_acc.fill_between(
+                pts.n_train, pts.sgd_test_accuracy_min, pts.sgd_test_accuracy_max, color=color, alpha=0.18, linewidth=0
+            )
         ax_acc.plot(
             pts.n_train,
             pts[f"{prefix}_train_accuracy"],
@@ -100,7 +107,7 @@ def subset_figure(tables: dict, config: dict) -> Figure:
             label=f"{label}, training",
         )
     ax_acc.set_xscale("log")
-    log_axis(ax_acc, "x")
+    value_axis(ax_acc, pts.n_train)
     ax_acc.set_ylim(top=1.02)
     ax_acc.set_xlabel("training-set size N′ (log scale)")
     ax_acc.set_ylabel("final accuracy")
@@ -114,11 +121,23 @@ def subset_figure(tables: dict, config: dict) -> Figure:
         ok = pts[np.isfinite(pts[col]) & (pts[col] > 0)]
         if len(ok):
             handles += ax_loss.plot(ok.n_train, ok[col], color=color, marker=marker, markersize=3.5, label=label)
+        if col == "lsq_test_loss":
+            for r in ok[np.isfinite(ok.lsq_rank)].itertuples():
+                last = r.n_train == ok.n_train.max()  # written left of the last point, inside the axes
+                ax_loss.annotate(
+                    f"rank {r.lsq_rank:,.0f}",
+                    (r.n_train, r.lsq_test_loss),
+                    xytext=(-5 if last else 5, -9),
+                    textcoords="offset points",
+                    fontsize=6,
+                    color=LSQ_COLOR,
+                    ha="right" if last else "left",
+                )
     ax_loss.set_xscale("log")
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("training-set size N′ (log scale)")
     ax_loss.set_ylabel("test loss (log scale)")
-    ax_loss.set_title("(b) where $W^*$ interpolates")
+    ax_loss.set_title("(b) $W^*$ near the rank of the data")
     norm = pts[np.isfinite(pts.lsq_w_norm) & (pts.lsq_w_norm > 0)]
     if len(norm):
         ax_norm = ax_loss.twinx()
@@ -139,8 +158,10 @@ def subset_figure(tables: dict, config: dict) -> Figure:
     rank = pts.lsq_rank.max()
     if np.isfinite(rank):
         ax_loss.axvline(rank, color=RANK_COLOR, linestyle="-.", linewidth=1.0)
-        handles.append(plt.Line2D([], [], color=RANK_COLOR, linestyle="-.", label=f"rank of the data, {rank:,.0f}"))
-    log_axis(ax_loss, "x")
+        handles.append(
+            plt.Line2D([], [], color=RANK_COLOR, linestyle="-.", label=f"rank of the full training set, {rank:,.0f}")
+        )
+    value_axis(ax_loss, pts.n_train)
     log_axis(ax_loss)
     ax_loss.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=6.5)
     return fig

@@ -138,6 +138,21 @@ def log_axis(ax, axis: str = "y", thirds: bool = False) -> None:
     target.set_minor_formatter(NullFormatter())
 
 
+def value_axis(ax, values, axis: str = "x") -> None:
+    """Tick a log axis at the values the grid has (the B or N′ of the config), labelled in full;
+    with fewer than three of them, the ticks of :func:`log_axis` are added."""
+    ticks = sorted({float(v) for v in values if np.isfinite(v) and v > 0})
+    if len(ticks) < 3:
+        lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
+        ticks = sorted(set(ticks) | set(log_ticks_between(lo, hi)))
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(FixedLocator(ticks))
+    target.set_major_formatter(FuncFormatter(lambda v, _: tick_label(v)))
+    target.set_minor_formatter(NullFormatter())
+    if any(b / a < 3 for a, b in zip(ticks, ticks[1:])):  # close values: smaller labels, so they do not touch
+        ax.tick_params(axis=axis, which="major", labelsize=6.5)
+
+
 def say(ax, text: str) -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=8.5, wrap=True, color="#444444")
     ax.set_axis_off()
