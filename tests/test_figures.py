@@ -260,7 +260,7 @@ def test_the_step_time_figure_draws_the_timing_table_and_the_runs_spread():
     lines = {line.get_label(): line for line in ax_epoch.get_lines()}
     timing = tables["step_timing"]
     for impl in ("textbook", "kernel"):
-        (label,) = [k for k in lines if k.startswith(("textbook" if impl == "textbook" else "compiled"))]
+        (label,) = [k for k in lines if k.startswith("textbook" if impl == "textbook" else "compiled")]
         t = timing[timing.implementation == impl]
         assert list(lines[label].get_xdata()) == t.batch_size.tolist()
         assert list(lines[label].get_ydata()) == pytest.approx(t.seconds_per_epoch.tolist())
