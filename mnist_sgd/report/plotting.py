@@ -197,7 +197,7 @@ def plateau_range(
     return lo - pad * span, hi + pad * span
 
 
-def mark_off_axis(ax, xs, ys, color, fmt=lambda y: f"{y:.3g}", level: int = 0) -> int:
+def mark_off_axis(ax, xs, ys, color, fmt=lambda y: f"{y:.3f}" if abs(y) < 10 else f"{y:,.0f}", level: int = 0) -> int:
     """Points of (xs, ys) outside the y limits: a triangle on the axis' edge pointing their way,
     with their value written ``level`` lines away from the edge (one level per series, so that
     the values of several series at one x do not overlap). Returns how many there were."""
@@ -219,6 +219,7 @@ def mark_off_axis(ax, xs, ys, color, fmt=lambda y: f"{y:.3g}", level: int = 0) -
             va="bottom" if below else "top",
             fontsize=6,
             color=color,
+            bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
         )
         count += 1
     return count
