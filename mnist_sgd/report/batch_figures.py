@@ -24,7 +24,7 @@ from mnist_sgd.report.plotting import (
     styles,
     value_axis,
 )
-from mnist_sgd.report.queries import chosen_lr, floor_of, point_runs, run_epochs
+from mnist_sgd.report.queries import chosen_lr, floor_of, full_set_curvature, point_runs, run_epochs
 
 #: How far below the best validation accuracy (fraction) the zoomed axes still reach: 2 pp.
 ACCURACY_WINDOW = 0.02
@@ -234,7 +234,8 @@ def lr_over_b_points(tables: dict, config: dict) -> pd.DataFrame:
 def lr_over_b_figure(tables: dict, config: dict) -> Figure:
     """Final training loss above L* against lr/B (log-log) for every run that did not diverge at
     every B on the full set: where lr/B is small the B's share one curve (the same step per
-    example), at large lr/B small B rises (SGD's noise)."""
+    example); at large lr/B they part, each B rising as its lr nears the stability bound, marked
+    at the top for B > 1 where lr = 2/λmax (gradient descent's bound on the full set)."""
     n = config["data"]["n_train"]
     batches = config["grid"]["batch_sizes"]
     fig, ax = plt.subplots(figsize=(5.0, 3.0), layout="constrained")
@@ -274,6 +275,13 @@ def lr_over_b_figure(tables: dict, config: dict) -> Figure:
             markeredgewidth=1.3,
             linestyle="none",
         )
+    curvature = full_set_curvature(tables["floors"], n)
+    bound = curvature["gd_lr_bound"] if curvature else None
+    marked = False
+    for b in batches:
+        if bound and b > 1 and len(pts[pts.batch_size == b]):  # B = 1: the bound is per example, not 2/λmax
+            ax.axvline(bound / b, ymin=0.93, ymax=1.0, color=style[b]["color"], linewidth=2.0)
+            marked = True
     ax.set_xscale("log")
     ax.set_yscale("log")
     log_axis(ax, "x", thirds=True)
@@ -285,6 +293,9 @@ def lr_over_b_figure(tables: dict, config: dict) -> Figure:
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color="#444444", marker="o", markersize=9, markerfacecolor="none", linestyle="none"))
     labels.append("chosen lr")
+    if marked:
+        handles.append(Line2D([], [], color="#444444", linewidth=2.0))
+        labels.append(f"lr = 2/λmax = {bound:.3f} (top)")
     ax.legend(handles, labels, loc="upper left")
     return fig
 
