@@ -50,7 +50,7 @@ BACKEND_STYLE = {
         "label": grid.BACKEND_NAMES["pytorch_loader"] + " (own shuffling)",
     },
 }
-TRAIN_COLOR, VAL_COLOR, TEST_COLOR, FLOOR_COLOR = "#0072B2", "#009E73", "#D55E00", "#555555"
+TRAIN_COLOR, TEST_COLOR = "#0072B2", "#D55E00"
 
 
 def series_style(i: int) -> dict:

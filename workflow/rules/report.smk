@@ -90,7 +90,6 @@ rule figures:
             "mnist_sgd/report/queries.py",
             "mnist_sgd/report/tables.py",
             "mnist_sgd/report/stats.py",
-            "mnist_sgd/report/formats.py",
             "mnist_sgd/grid.py",
         ),
     message:
