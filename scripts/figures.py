@@ -2,9 +2,9 @@
 
 import pandas as pd
 
+from mnist_sgd.aggregate.tables import read_tables
 from mnist_sgd.job import output_to_log
 from mnist_sgd.report.figures import write_figures
-from mnist_sgd.report.tables import read_tables
 
 with output_to_log(snakemake.log[0]):
     tables = read_tables(snakemake.input) | {"step_timing": pd.read_csv(snakemake.input.step_timing)}

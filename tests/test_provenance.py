@@ -2,7 +2,7 @@
 
 import subprocess
 
-from mnist_sgd.report.provenance import git_state
+from mnist_sgd.provenance import git_state
 
 
 def test_git_state_names_each_changed_file_in_full(tmp_path):

@@ -4,10 +4,10 @@ Each paragraph opens with the question it answers, then gives the evidence. An e
 (fixed cost per update, gradient noise growing with lr/B, stability growing with B) is stated
 only when the measured numbers agree with it; otherwise the text says what was measured
 instead. Two accuracies are called different only when McNemar's test on the same test
-images says so (:mod:`mnist_sgd.report.paired`); otherwise they are "indistinguishable at this
+images says so (:mod:`mnist_sgd.aggregate.paired`); otherwise they are "indistinguishable at this
 sample size".
 
-Inputs are the tables of :mod:`mnist_sgd.report.tables` (``runs``, ``epochs``, ``lr_choice``)
+Inputs are the tables of :mod:`mnist_sgd.aggregate.tables` (``runs``, ``epochs``, ``lr_choice``)
 and the paired tests, read through :mod:`mnist_sgd.report.queries`; numbers are formatted by
 :mod:`mnist_sgd.report.formats`.
 """

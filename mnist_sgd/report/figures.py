@@ -32,7 +32,7 @@ from mnist_sgd.report.plotting import (
     value_axis,
 )
 from mnist_sgd.report.queries import chosen_lr, floor_of, run_epochs, runs_at_lr
-from mnist_sgd.report.stats import accuracy_interval
+from mnist_sgd.stats import accuracy_interval
 
 #: Colour of the least-squares solution W* and of the rank of the data.
 LSQ_COLOR, RANK_COLOR = "#CC79A7", "#777777"

@@ -1,4 +1,4 @@
-"""Questions the report asks of the aggregated tables (:mod:`mnist_sgd.report.tables`).
+"""Questions the report asks of the aggregated tables (:mod:`mnist_sgd.aggregate.tables`).
 
 Figures, tables and comments all select runs through these functions, so "the NumPy runs at
 one (B, N') point" means the same everywhere.

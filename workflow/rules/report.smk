@@ -2,7 +2,7 @@
 # assignment report as self-contained HTML and as PDF. Tables, figures and the PDF are also
 # registered for Snakemake's own report (`snakemake --report results/snakemake-report.html`).
 from mnist_sgd.report.catalog import caption_name, figure_names, snakemake_report_entry
-from mnist_sgd.report.provenance import git_state
+from mnist_sgd.provenance import git_state
 
 REPORT_FIGURES = figure_names(config)
 
@@ -29,10 +29,10 @@ rule aggregate:
     params:
         benchmarks=run_benchmarks,  # read from here unless they are inputs (see INPUTS_STAGED)
         code=code_digest(
-            "mnist_sgd/report/tables.py",
-            "mnist_sgd/report/run_notes.py",
-            "mnist_sgd/report/lr_choice_table.py",
-            "mnist_sgd/report/job_costs.py",
+            "mnist_sgd/aggregate/tables.py",
+            "mnist_sgd/aggregate/run_notes.py",
+            "mnist_sgd/aggregate/lr_choice_table.py",
+            "mnist_sgd/aggregate/job_costs.py",
         ),
     message:
         "Collecting every run into tidy tables (results/tables/)"
@@ -60,7 +60,7 @@ rule paired_tests:
         "../../environment.yml"
     params:
         run_keys=searched_run_keys,  # of the weights, in their order
-        code=code_digest("mnist_sgd/report/paired.py", "mnist_sgd/report/stats.py"),
+        code=code_digest("mnist_sgd/aggregate/paired.py", "mnist_sgd/stats.py"),
     message:
         "Paired tests (McNemar) of the models the report compares, from their saved weights"
     script:
@@ -88,8 +88,8 @@ rule figures:
             "mnist_sgd/report/plotting.py",
             "mnist_sgd/report/catalog.py",
             "mnist_sgd/report/queries.py",
-            "mnist_sgd/report/tables.py",
-            "mnist_sgd/report/stats.py",
+            "mnist_sgd/aggregate/tables.py",
+            "mnist_sgd/stats.py",
             "mnist_sgd/grid.py",
         ),
     message:
@@ -115,7 +115,7 @@ rule provenance:
     params:
         config=config,
         repo=workflow.basedir,
-        code=code_digest("mnist_sgd/report/provenance.py", "mnist_sgd/report/job_costs.py"),
+        code=code_digest("mnist_sgd/provenance.py", "mnist_sgd/aggregate/job_costs.py"),
         # a new commit or a dirty tree re-records provenance (and so re-renders the report)
         git=git_state(workflow.basedir),
     message:

@@ -6,7 +6,7 @@ Tables (:data:`mnist_sgd.layout.TABLES`, written by rule ``aggregate``):
                   timings (the run's own, and the benchmark of the Snakemake job that trained it:
                   wall seconds, peak memory, ``job_end_seconds``, when it ended in Unix seconds,
                   ``job``, its name, and ``job_runs``, how many runs it trained), its subset's L*,
-                  and a plain-word ``note`` on anything odd (:mod:`mnist_sgd.report.run_notes`);
+                  and a plain-word ``note`` on anything odd (:mod:`mnist_sgd.aggregate.run_notes`);
 - ``epochs``      one row per (run, epoch) from the run's ``history.csv``;
 - ``floors``      one row per training subset (N', seed): L* and the least-squares accuracies;
 - ``lr_choice``   one row per (backend, B, N', candidate lr);
@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 
 from mnist_sgd import grid
+from mnist_sgd.aggregate.job_costs import job_name, read_benchmark
+from mnist_sgd.aggregate.lr_choice_table import lr_choice_table
+from mnist_sgd.aggregate.run_notes import METRICS, Histories, check_complete, note_of, read_histories, read_summary
 from mnist_sgd.atomic import write_atomically
 from mnist_sgd.layout import TABLES
-from mnist_sgd.report.job_costs import job_name, read_benchmark
-from mnist_sgd.report.lr_choice_table import lr_choice_table
-from mnist_sgd.report.run_notes import METRICS, Histories, check_complete, note_of, read_histories, read_summary
 
 RUN_KEY = ["backend", "batch_size", "n_train", "lr_path", "seed"]
 
