@@ -1,8 +1,8 @@
 """Rule render_report: the assignment report as self-contained HTML and as PDF."""
 
-from mnist_sgd.aggregate.tables import read_tables
 from mnist_sgd.job import output_to_log
 from mnist_sgd.report.render import render
+from mnist_sgd.aggregate.tables import read_tables
 
 with output_to_log(snakemake.log[0]):
     i, out = snakemake.input, snakemake.output

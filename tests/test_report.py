@@ -22,12 +22,12 @@ import yaml
 
 from conftest import local_mnist_mirror, snakemake_command
 from mnist_sgd import layout
-from mnist_sgd.aggregate.tables import read_tables
 from mnist_sgd.report.catalog import figure_names
 from mnist_sgd.report.commentary import batch_size_comment
 from mnist_sgd.report.formats import fmt_acc, fmt_lr
 from mnist_sgd.report.render import SECTIONS, inline_svg
 from mnist_sgd.report.subset_commentary import subset_size_comment
+from mnist_sgd.aggregate.tables import read_tables
 
 # ---- comments from hand-built tables -----------------------------------------------
 

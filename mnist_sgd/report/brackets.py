@@ -15,8 +15,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from mnist_sgd import grid
-from mnist_sgd.aggregate.paired import find_test
 from mnist_sgd.report.formats import capitalise, fmt_lr, fmt_p, join_words
+from mnist_sgd.aggregate.paired import find_test
 from mnist_sgd.stats import ALPHA
 
 BRACKET_COLUMNS = ("bracket_below", "bracket_above", "bracket_closed")

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from mnist_sgd import grid
-from mnist_sgd.aggregate.paired import accuracy, find_test
 from mnist_sgd.report.formats import fmt_acc, fmt_p, join_words
+from mnist_sgd.aggregate.paired import accuracy, find_test
 from mnist_sgd.report.queries import PointResult, point_runs, run_epochs
 from mnist_sgd.stats import ALPHA
 

@@ -13,10 +13,10 @@ import math
 
 import pandas as pd
 
-from mnist_sgd.aggregate.paired import accuracy, find_test
 from mnist_sgd.report import evidence as ev
 from mnist_sgd.report.brackets import bracket_sentences
 from mnist_sgd.report.formats import fmt_acc, fmt_int, fmt_p, fmt_pp, join_words
+from mnist_sgd.aggregate.paired import accuracy, find_test
 from mnist_sgd.report.queries import ZERO_FLOOR, point_result
 from mnist_sgd.stats import ALPHA, Z95
 

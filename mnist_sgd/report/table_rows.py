@@ -13,7 +13,6 @@ import re
 import pandas as pd
 
 from mnist_sgd import grid
-from mnist_sgd.aggregate.paired import find_test
 from mnist_sgd.report.brackets import bracket, bracket_text
 from mnist_sgd.report.formats import (
     column_decimals,
@@ -29,6 +28,7 @@ from mnist_sgd.report.formats import (
     fmt_seconds,
     join_words,
 )
+from mnist_sgd.aggregate.paired import find_test
 from mnist_sgd.report.queries import ZERO_FLOOR, diverged_lrs, point_result, point_runs
 from mnist_sgd.stats import accuracy_interval, seed_spread, verdict
 
