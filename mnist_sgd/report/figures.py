@@ -127,7 +127,7 @@ def subset_figure(tables: dict, config: dict) -> Figure:
                 ax_loss.annotate(
                     f"rank {r.lsq_rank:,.0f}",
                     (r.n_train, r.lsq_test_loss),
-                    xytext=(-5 if last else 5, -9),
+                    xytext=(-5, -9) if last else (5, 3),
                     textcoords="offset points",
                     fontsize=6,
                     color=LSQ_COLOR,
