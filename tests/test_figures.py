@@ -15,6 +15,7 @@ from mnist_sgd.report.batch_figures import (
     kernel_epoch_seconds,
     lr_choice_points,
     lr_over_b_points,
+    stability_bounds,
     step_time_figure,
 )
 from mnist_sgd.report.catalog import caption_name, figure_names, snakemake_report_entry
@@ -303,3 +304,11 @@ def test_every_figure_draws_and_a_missing_piece_is_said_not_raised(seeds):
         assert draw(name, tables, config).startswith("<?xml"), name
     assert "every lr diverged" in draw("batch_curves", tables, config)
     assert "no framework run" in draw("backends", tables, config)
+
+
+def test_stability_bounds_are_2_over_lambda_max_and_for_b_1_2_over_the_mean_squared_norm():
+    config = config_of()
+    tables = tables_of(DEFAULT_POINTS)
+    assert stability_bounds(tables, config) == {}  # the floors table records no curvature
+    tables["floors"] = tables["floors"].assign(lambda_max=40.0, gd_lr_bound=0.05, mean_sq_norm=100.0)
+    assert stability_bounds(tables, config) == pytest.approx({1: 0.02, 10: 0.05})

@@ -231,11 +231,26 @@ def lr_over_b_points(tables: dict, config: dict) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["batch_size", "lr", "lr_over_b", "gap", "gap_min", "gap_max", "chosen"])
 
 
+def stability_bounds(tables: dict, config: dict) -> dict[int, float]:
+    """The lr above which SGD is unstable on the full set, per B: 2/λmax (gradient descent's bound,
+    λmax of X^T X / n) for B > 1, and for B = 1 2/mean ‖x_i‖² (one example's curvature), where
+    the floors table records them."""
+    n = config["data"]["n_train"]
+    floors = tables["floors"]
+    curvature = full_set_curvature(floors, n)
+    out = {b: curvature["gd_lr_bound"] for b in config["grid"]["batch_sizes"] if b > 1 and curvature}
+    if 1 in config["grid"]["batch_sizes"] and "mean_sq_norm" in floors:
+        sq = floors[(floors.n_train == n) & floors.mean_sq_norm.notna()].mean_sq_norm
+        if len(sq) and sq.mean() > 0:
+            out[1] = 2 / float(sq.mean())
+    return dict(sorted(out.items()))
+
+
 def lr_over_b_figure(tables: dict, config: dict) -> Figure:
     """Final training loss above L* against lr/B (log-log) for every run that did not diverge at
     every B on the full set: where lr/B is small the B's share one curve (the same step per
-    example); at large lr/B they part, each B rising as its lr nears the stability bound, marked
-    at the top for B > 1 where lr = 2/λmax (gradient descent's bound on the full set)."""
+    example); at large lr/B they part, each B rising as its lr nears its stability bound
+    (:func:`stability_bounds`, marked at the top)."""
     n = config["data"]["n_train"]
     batches = config["grid"]["batch_sizes"]
     fig, ax = plt.subplots(figsize=(5.0, 3.0), layout="constrained")
@@ -275,13 +290,10 @@ def lr_over_b_figure(tables: dict, config: dict) -> Figure:
             markeredgewidth=1.3,
             linestyle="none",
         )
-    curvature = full_set_curvature(tables["floors"], n)
-    bound = curvature["gd_lr_bound"] if curvature else None
-    marked = False
-    for b in batches:
-        if bound and b > 1 and len(pts[pts.batch_size == b]):  # B = 1: the bound is per example, not 2/λmax
-            ax.axvline(bound / b, ymin=0.93, ymax=1.0, color=style[b]["color"], linewidth=2.0)
-            marked = True
+    bounds = stability_bounds(tables, config)
+    for b, lr_bound in bounds.items():
+        if len(pts[pts.batch_size == b]):
+            ax.axvline(lr_bound / b, ymin=0.93, ymax=1.0, color=style[b]["color"], linewidth=2.0)
     ax.set_xscale("log")
     ax.set_yscale("log")
     log_axis(ax, "x", thirds=True)
@@ -293,9 +305,11 @@ def lr_over_b_figure(tables: dict, config: dict) -> Figure:
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color="#444444", marker="o", markersize=9, markerfacecolor="none", linestyle="none"))
     labels.append("chosen lr")
-    if marked:
+    if bounds:
         handles.append(Line2D([], [], color="#444444", linewidth=2.0))
-        labels.append(f"lr = 2/λmax = {bound:.3f} (top)")
+        labels.append(
+            "stability bound of lr (top)" if 1 in bounds else f"lr = 2/λmax = {max(bounds.values()):.3f} (top)"
+        )
     ax.legend(handles, labels, loc="upper left")
     return fig
 
