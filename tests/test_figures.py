@@ -312,3 +312,16 @@ def test_stability_bounds_are_2_over_lambda_max_and_for_b_1_2_over_the_mean_squa
     assert stability_bounds(tables, config) == {}  # the floors table records no curvature
     tables["floors"] = tables["floors"].assign(lambda_max=40.0, gd_lr_bound=0.05, mean_sq_norm=100.0)
     assert stability_bounds(tables, config) == pytest.approx({1: 0.02, 10: 0.05})
+
+
+def test_the_lr_choice_axis_is_not_stretched_by_a_far_off_lr_whose_value_is_written():
+    config = config_of()
+    tables = tables_of(DEFAULT_POINTS)
+    e = tables["epochs"]
+    e.loc[(e.batch_size == 10) & (e.lr == 0.001), "val_accuracy"] = 0.5  # one bad lr
+    with plt.rc_context(STYLE):
+        fig = make_figure("lr_choice", tables, config)
+    lo, hi = fig.axes[0].get_ylim()
+    assert 0.8 < lo < 0.835 < hi < 0.85  # the good lrs score 0.835; the bad one is off the axis
+    assert "0.500" in [t.get_text() for t in fig.axes[0].texts]
+    plt.close(fig)
