@@ -134,6 +134,12 @@ def paired_tests() -> str:
     return table("paired_tests")
 
 
+def step_timing() -> str:
+    """Seconds per epoch, update and example of the textbook NumPy step and of the compiled
+    kernel at every B (CSV; rule ``time_sgd_step``)."""
+    return table("step_timing")
+
+
 def figure(name) -> str:
     return f"{RESULTS}/figures/{name}.svg"
 

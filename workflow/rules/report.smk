@@ -70,6 +70,7 @@ rule paired_tests:
 rule figures:
     input:
         **{t: layout.table(t) for t in layout.TABLES},
+        step_timing=layout.step_timing(),
     output:
         **{
             name: report(layout.figure(name), caption=caption(caption_name(name)), **snakemake_report_entry(name))
@@ -88,7 +89,6 @@ rule figures:
             "mnist_sgd/report/catalog.py",
             "mnist_sgd/report/queries.py",
             "mnist_sgd/aggregate/tables.py",
-            "mnist_sgd/report/brackets.py",
             "mnist_sgd/stats.py",
             "mnist_sgd/grid.py",
         ),
@@ -128,6 +128,7 @@ rule render_report:
     input:
         **{t: layout.table(t) for t in layout.TABLES},
         paired_tests=layout.paired_tests(),
+        step_timing=layout.step_timing(),
         figures=[layout.figure(name) for name in REPORT_FIGURES],
         provenance=layout.provenance(),
         manifest=layout.data_manifest(),
