@@ -153,12 +153,15 @@ rule render_report:
         # shows the source of the data and SGD code: their digest reruns the rule on a change
         code=code_digest(
             "mnist_sgd/report/*.py",
+            "mnist_sgd/report/sections/*.py",
             "mnist_sgd/data/download.py",
             "mnist_sgd/data/idx.py",
             "mnist_sgd/data/dataset.py",
             "mnist_sgd/train/sgd.py",
             "mnist_sgd/grid.py",
-            "report/*/*",
+            "report/captions/*",
+            "report/templates/*.j2",
+            "report/templates/sections/*.j2",
             "report/*.css",
         ),
     message:

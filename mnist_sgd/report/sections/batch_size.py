@@ -325,8 +325,11 @@ def facts(inp: ReportInputs) -> dict:
     )
     claims.check("tests_made", "paired tests between batch sizes were made", bool(pairs))
 
+    lr_columns, lr_rows = lr_table(inp, grid.all_points(cfg))
     return {
         "claims": claims,
+        "lr_columns": lr_columns,
+        "lr_rows": lr_rows,
         "batches": [fmt_int(b) for b in batches],
         "rows": rows,
         "diverged_everywhere": [fmt_int(b) for b in batches if not results[b].ok],
