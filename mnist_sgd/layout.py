@@ -25,7 +25,7 @@ BENCHMARKS = f"{RESULTS}/benchmarks"
 #: The files of one training run.
 RUN_FILES = ("history.csv", "summary.json", "weights.npz")
 #: The tables of rule ``aggregate``, in the order the report reads them.
-TABLES = ("runs", "epochs", "floors", "lr_choice", "consistency")
+TABLES = ("runs", "epochs", "floors", "spectrum", "lr_choice", "consistency")
 #: The cached arrays of rule ``build_arrays``.
 SPLITS = ("train", "val", "test")
 ARRAY_KINDS = ("images", "labels")
