@@ -141,6 +141,8 @@ def log_axis(ax, axis: str = "y", thirds: bool = False) -> None:
     target.set_major_formatter(FuncFormatter(lambda v, _: tick_label(v)))
     target.set_minor_locator(LogLocator(subs=np.arange(2, 10)))
     target.set_minor_formatter(NullFormatter())
+    if len(ticks) > 8:  # many labels side by side: a size smaller, so that they do not touch
+        ax.tick_params(axis=axis, which="major", labelsize=6.5)
 
 
 def value_axis(ax, values, axis: str = "x") -> None:
