@@ -208,7 +208,8 @@ def test_every_log_axis_gets_at_least_three_ticks_written_in_full():
     assert [tick_label(t) for t in log_ticks_between(7e-6, 0.6, thirds=True)] == [
         "1e-05", "3e-05", "1e-04", "3e-04", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3",
     ]  # fmt: skip
-    assert [tick_label(t) for t in log_ticks_between(80, 60_000)] == ["100", "1,000", "10,000"]
+    assert [tick_label(t) for t in log_ticks_between(80, 12_000)] == ["100", "1,000", "10,000"]
+    assert [tick_label(t) for t in log_ticks_between(0.0031, 0.12)] == ["0.005", "0.01", "0.02", "0.05", "0.1"]
     assert [tick_label(t) for t in log_ticks_between(0.18, 0.5)] == ["0.2", "0.3", "0.5"]
     for lo, hi in ((1e-7, 1e-3), (0.0025, 0.04), (0.5, 1.4), (1e-9, 10.0)):
         assert 3 <= len(log_ticks_between(lo, hi)) <= 8, (lo, hi)
@@ -325,3 +326,24 @@ def test_the_lr_choice_axis_is_not_stretched_by_a_far_off_lr_whose_value_is_writ
     assert 0.8 < lo < 0.835 < hi < 0.85  # the good lrs score 0.835; the bad one is off the axis
     assert "0.500" in [t.get_text() for t in fig.axes[0].texts]
     plt.close(fig)
+
+
+def test_on_the_default_build_the_figures_draw_and_the_criterion_recomputed_is_the_recorded_score():
+    from default_build import inputs
+
+    report = inputs()
+    tables, config = report.tables, report.config
+    recorded = lr_choice_points(tables, config)
+    recomputed = lr_choice_points(tables | {"lr_choice": tables["lr_choice"].drop(columns=["score"])}, config)
+    assert recorded.score.notna().sum() == (~recorded.diverged).sum() > 0
+    assert np.allclose(recorded.score, recomputed.score, rtol=0, atol=1e-12, equal_nan=True)
+    # the default build's chosen lrs share one lr/B, and each lies in its B's tied set
+    chosen = recorded[recorded.chosen]
+    assert len({round(lr / b, 12) for lr, b in zip(chosen.lr, chosen.batch_size)}) == 1
+    for r in chosen.itertuples():
+        at_b = recorded[recorded.batch_size == r.batch_size]
+        best = at_b.loc[at_b.score.idxmax()]
+        assert r.score >= best.score - best.se
+    tables = tables | {"step_timing": report.step_timing if report.step_timing is not None else timing_table()}
+    for name in figure_names(config):
+        assert draw(name, tables, config).startswith("<?xml"), name

@@ -47,9 +47,11 @@ def _diverged_strip(strip, rows: list[tuple[int, list[float]]], style: dict) -> 
 
 def lr_choice_points(tables: dict, config: dict) -> pd.DataFrame:
     """Every lr tried at every B on the full set: diverged and chosen flags, the selection
-    criterion's value (lr_search.criterion averaged over the last lr_search.last_epochs epochs
-    of each run, then over seeds, as :mod:`mnist_sgd.train.lr_choice` scores it) and the mean
-    final validation loss that breaks ties (NaN where the lr diverged)."""
+    criterion's value ``score`` (lr_search.criterion averaged over the last lr_search.last_epochs
+    epochs of each run, then over seeds, as :mod:`mnist_sgd.train.lr_choice` scores it: the
+    lr_choice table's ``score``, or recomputed from the epochs table where the table lacks it),
+    its standard error ``se`` (NaN if not recorded) and the mean final validation loss that breaks
+    ties (NaN where the lr diverged)."""
     n = config["data"]["n_train"]
     criterion, last = config["lr_search"]["criterion"], config["lr_search"]["last_epochs"]
     lc = tables["lr_choice"]
@@ -62,18 +64,20 @@ def lr_choice_points(tables: dict, config: dict) -> pd.DataFrame:
     out = []
     for r in lc.sort_values(["batch_size", "lr"]).itertuples():
         match = [k for k in score.index if k[0] == r.batch_size and np.isclose(k[1], r.lr)]
-        ok = not r.diverged and match
+        recorded = getattr(r, "score", np.nan)
+        value = recorded if pd.notna(recorded) else (float(score[match[0]]) if match else np.nan)
         out.append(
             {
                 "batch_size": int(r.batch_size),
                 "lr": float(r.lr),
                 "diverged": bool(r.diverged),
                 "chosen": bool(r.chosen),
-                "score": float(score[match[0]]) if ok else np.nan,
-                "tie_loss": float(r.mean_val_loss) if not r.diverged else np.nan,
+                "score": np.nan if r.diverged else float(value),
+                "se": np.nan if r.diverged else float(getattr(r, "se", np.nan)),
+                "tie_loss": np.nan if r.diverged else float(r.mean_val_loss),
             }
         )
-    return pd.DataFrame(out, columns=["batch_size", "lr", "diverged", "chosen", "score", "tie_loss"])
+    return pd.DataFrame(out, columns=["batch_size", "lr", "diverged", "chosen", "score", "se", "tie_loss"])
 
 
 def lr_choice_figure(tables: dict, config: dict) -> Figure:
@@ -98,7 +102,7 @@ def lr_choice_figure(tables: dict, config: dict) -> Figure:
         (ax, "score", plateau_range(ok_all.score, ACCURACY_WINDOW if higher else LOSS_WINDOW, higher)),
         (ax_loss, "tie_loss", plateau_range(ok_all.tie_loss, LOSS_WINDOW, higher_is_better=False)),
     )
-    diverged = []
+    diverged, tied = [], False
     for b in batches:
         pt = pts[pts.batch_size == b]
         ok = pt[~pt.diverged]
@@ -116,6 +120,19 @@ def lr_choice_figure(tables: dict, config: dict) -> Figure:
                 markersize=3.5,
                 label=label if a is ax else None,
             )
+            if a is ax and len(ok) and ok.se.notna().any():  # candidates above this line tie with the best
+                top = ok.loc[ok.score.idxmax() if higher else ok.score.idxmin()]
+                tie = top.score - top.se if higher else top.score + top.se
+                near = ok[ok.score >= tie] if higher else ok[ok.score <= tie]  # the tied lrs, and a little more
+                a.hlines(
+                    tie,
+                    near.lr.min() / 1.6,
+                    near.lr.max() * 1.6,
+                    color=st["color"],
+                    linestyle=(0, (1, 1.5)),
+                    linewidth=1.2,
+                )
+                tied = True
             c = ok[ok.chosen]
             a.plot(
                 c.lr,
@@ -142,6 +159,9 @@ def lr_choice_figure(tables: dict, config: dict) -> Figure:
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color="#444444", marker="o", markersize=9, markerfacecolor="none", linestyle="none"))
     labels.append("chosen lr")
+    if tied:
+        handles.append(Line2D([], [], color="#444444", linestyle=(0, (1, 1.5)), linewidth=1.2))
+        labels.append("best − one standard error" if higher else "best + one standard error")
     if off:
         handles.append(Line2D([], [], color="#444444", marker="v", markersize=5, linestyle="none"))
         labels.append("off the axis (value written)")

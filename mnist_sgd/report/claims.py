@@ -65,9 +65,8 @@ class Claims:
         """Ids of the claims no template asked for."""
         return [i for i in self._claims if i not in self._asked]
 
-
     def status(self, id: str) -> str:
-        """"holds" (printed where asked), "dropped" (asked, false: its written alternative was
+        """ "holds" (printed where asked), "dropped" (asked, false: its written alternative was
         printed instead) or "not asked" (in a branch of the template this report did not take)."""
         if id not in self._asked:
             return "not asked"

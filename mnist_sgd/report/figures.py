@@ -201,7 +201,7 @@ def backends_figure(tables: dict, config: dict) -> Figure:
                 ax_diff, merged, "epoch", "rel", color=st["color"], linestyle=st["linestyle"], marker=".", markersize=3
             )
             drawn_diff = drawn_diff or bool(merged.rel.notna().any())
-    limits = plateau_range(shown, 0.06)
+    limits = plateau_range(shown, 0.02)  # the plateau; the first epochs, far below, leave the axis
     if limits:
         ax_acc.set_ylim(*limits)
     ax_acc.set_ylabel("test accuracy (zoomed)")

@@ -102,14 +102,15 @@ _TICK_MANTISSAS = (
 
 
 def log_ticks_between(lo: float, hi: float, least: int = 3, most: int = 8, thirds: bool = False) -> list[float]:
-    """Ticks for a log axis from ``lo`` to ``hi`` (> 0): decades if there are enough, else 1-3-10,
-    1-2-5 or denser, so that every log axis has at least ``least`` labelled ticks. ``thirds``:
-    1-3-10 at least (the steps of the lr grid), as long as that gives at most 12 ticks."""
+    """Ticks for a log axis from ``lo`` to ``hi`` (> 0): decades if there are enough and they reach
+    near both ends (within a factor 3), else 1-3-10, 1-2-5 or denser, so that every log axis has
+    at least ``least`` labelled ticks and no long unlabelled stretch at an end. ``thirds``: 1-3-10
+    at least (the steps of the lr grid), as long as that gives at most 12 ticks."""
     if not (lo > 0 and hi > lo and math.isfinite(hi)):
         return []
-    ticks = []
     start = 1 if thirds and math.log10(hi / lo) <= 6 else 0
     most = max(most, 12) if start else most
+    fallback = None
     for mantissas in _TICK_MANTISSAS[start:]:
         ticks = [
             float(f"{m * 10.0**e:.6g}")
@@ -117,12 +118,16 @@ def log_ticks_between(lo: float, hi: float, least: int = 3, most: int = 8, third
             for m in mantissas
         ]
         ticks = [t for t in ticks if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9)]
-        if len(ticks) >= least:
+        if len(ticks) < least:
+            continue
+        if len(ticks) > most:  # only the decades' set can overshoot: keep every other decade
+            ticks = ticks[:: math.ceil(len(ticks) / most)]
+        fallback = fallback or ticks
+        if ticks[0] <= 3 * lo and ticks[-1] >= hi / 3:
+            return ticks
+        if len(ticks) > most // 2:  # denser would crowd the axis
             break
-    if len(ticks) > most:  # only the decades' set can overshoot: keep every other decade
-        step = math.ceil(len(ticks) / most)
-        ticks = ticks[::step]
-    return ticks
+    return fallback or []
 
 
 def log_axis(ax, axis: str = "y", thirds: bool = False) -> None:
@@ -136,6 +141,8 @@ def log_axis(ax, axis: str = "y", thirds: bool = False) -> None:
     target.set_major_formatter(FuncFormatter(lambda v, _: tick_label(v)))
     target.set_minor_locator(LogLocator(subs=np.arange(2, 10)))
     target.set_minor_formatter(NullFormatter())
+    if len(ticks) > 8:  # many labels side by side: a size smaller, so that they do not touch
+        ax.tick_params(axis=axis, which="major", labelsize=6.5)
 
 
 def value_axis(ax, values, axis: str = "x") -> None:

@@ -143,8 +143,15 @@ def render_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html, base_url=str(REPO)).write_pdf()
 
 
-def read_inputs(tables: dict, config: dict, manifest_path, sources_path, provenance_path, paired_tests_path=None,
-                step_timing_path=None) -> ReportInputs:
+def read_inputs(
+    tables: dict,
+    config: dict,
+    manifest_path,
+    sources_path,
+    provenance_path,
+    paired_tests_path=None,
+    step_timing_path=None,
+) -> ReportInputs:
     """The report's inputs from their files (``tables`` already read)."""
     return ReportInputs(
         tables=tables,

@@ -32,7 +32,11 @@ KERNEL_FUNCTIONS = (kernels._scores, kernels.sgd_epoch)
 #: Beyond this many benchmarked jobs the timings are grouped per (backend, B, N').
 TIMING_ROWS_PER_JOB = 40
 #: The paired tests the report reads, by family, and where.
-TEST_FAMILIES = {"batch": "between batch sizes", "subset": "between training-set sizes", "backend": "between frameworks"}
+TEST_FAMILIES = {
+    "batch": "between batch sizes",
+    "subset": "between training-set sizes",
+    "backend": "between frameworks",
+}
 
 
 def natural_key(text: str) -> list:

@@ -189,9 +189,7 @@ def facts(inp: ReportInputs) -> dict:
     # ---- the lr choice: flat accuracy, the tie rule, the bracket
     decided_by_tie = [b for b in batches if results[b].ok and choices[b].tie_decided]
     claims.check("tie_rule_decided", "the tie rule, not the best criterion value, chose the lr", decided_by_tie)
-    claims.check(
-        "tie_rule_everywhere", "the tie rule chose the lr at every B", ok and len(decided_by_tie) == len(ok)
-    )
+    claims.check("tie_rule_everywhere", "the tie rule chose the lr at every B", ok and len(decided_by_tie) == len(ok))
     edge = [b for b in batches if results[b].ok and not choices[b].inside(choices[b].best)]
     claims.check("best_at_edge", "the criterion's own best lr is at the edge of the lrs tried", edge, batches=edge)
     inside = [b for b in batches if results[b].ok and choices[b].inside(results[b].lr)]
@@ -211,8 +209,7 @@ def facts(inp: ReportInputs) -> dict:
             "B": fmt_int(b),
             "largest": float(good.max()) if len(good) else math.nan,
             "smallest_diverged": float(bad.min()) if len(bad) else math.nan,
-            "first_epoch": bool(len(bad))
-            and bool((pt[pt.diverged.astype(bool)].diverged_epoch.fillna(0) <= 1).all()),
+            "first_epoch": bool(len(bad)) and bool((pt[pt.diverged.astype(bool)].diverged_epoch.fillna(0) <= 1).all()),
         }
     example_bound = 2 / floor["mean_sq_norm"] if floor.get("mean_sq_norm") else math.nan
     gd_bound = curvature.get("gd_lr_bound", math.nan)

@@ -17,7 +17,12 @@ def rows(manifest: dict) -> list[dict]:
     """One row per split (images, count of each label), and training + validation together."""
     splits = manifest.get("splits", {})
     out = [
-        {"split": SPLIT_NAMES.get(s, s), "n": info["labels"]["shape"][0], "counts": info["label_counts"], "total": False}
+        {
+            "split": SPLIT_NAMES.get(s, s),
+            "n": info["labels"]["shape"][0],
+            "counts": info["label_counts"],
+            "total": False,
+        }
         for s, info in splits.items()
     ]
     if "train" in splits and "val" in splits:

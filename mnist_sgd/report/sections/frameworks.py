@@ -94,8 +94,12 @@ def facts(inp: ReportInputs) -> dict:
     exact = exact_rows(inp)
     idiomatic = idiomatic_rows(inp)
     n_cmp = sum(r["comparisons"] for r in exact)
-    claims.check("exact_all_pass", "every exact-order framework run agrees with NumPy within the tolerances",
-                 exact and all(r["verdict"] == "pass" for r in exact), comparisons=n_cmp)
+    claims.check(
+        "exact_all_pass",
+        "every exact-order framework run agrees with NumPy within the tolerances",
+        exact and all(r["verdict"] == "pass" for r in exact),
+        comparisons=n_cmp,
+    )
     ps = [r["p_value"] for r in idiomatic]
     tested = [x for x in ps if math.isfinite(x)]
     claims.check(

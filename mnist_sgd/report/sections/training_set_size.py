@@ -75,7 +75,9 @@ def facts(inp: ReportInputs) -> dict:
                 "ok": r.ok,
                 "lr": fmt_lr(r.lr),
                 "updates": fmt_int(r.updates),
-                "train_acc": acc_cell(r.train_accuracy, r.n_train, chosen.final_train_accuracy.tolist(), interval=False),
+                "train_acc": acc_cell(
+                    r.train_accuracy, r.n_train, chosen.final_train_accuracy.tolist(), interval=False
+                ),
                 "test_acc": acc_cell(r.test_accuracy, n_test, chosen.final_test_accuracy.tolist()),
                 "step": "–"
                 if step is None
@@ -175,7 +177,11 @@ def facts(inp: ReportInputs) -> dict:
         "sizes": [fmt_int(n) for n in sizes],
         "smallest": None
         if first is None
-        else {"N": fmt_int(first.n_train), "train": fmt_acc(first.train_accuracy), "test": fmt_acc(first.test_accuracy)},
+        else {
+            "N": fmt_int(first.n_train),
+            "train": fmt_acc(first.train_accuracy),
+            "test": fmt_acc(first.test_accuracy),
+        },
         "largest": None if not ok else {"N": fmt_int(ok[-1].n_train), "test": fmt_acc(ok[-1].test_accuracy)},
         "plateau_from": fmt_int(ok[-2].n_train) if len(ok) > 1 else "–",
         "plateau_to": fmt_int(ok[-1].n_train) if ok else "–",
