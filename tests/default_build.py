@@ -40,7 +40,7 @@ def refresh(results_root: Path) -> None:
     work = Path(results_root).resolve().parent
     HERE.mkdir(parents=True, exist_ok=True)
     files = {t: layout.table(t) for t in layout.TABLES} | EXTRA
-    for name, rel in files.items():
+    for rel in files.values():
         src = work / rel
         if not src.exists():
             print(f"skipped {rel}: not built")

@@ -14,12 +14,12 @@ import yaml
 
 from conftest import mirror_environment, snakemake_command
 from mnist_sgd import grid, layout
+from mnist_sgd.aggregate.tables import RunFiles, read_tables, write_tables
 from mnist_sgd.config import validate_config
-from mnist_sgd.report.catalog import figure_names
 from mnist_sgd.provenance import collect
+from mnist_sgd.report.catalog import figure_names
 from mnist_sgd.report.queries import ReportInputs
 from mnist_sgd.report.render import build_context, render_html
-from mnist_sgd.aggregate.tables import RunFiles, read_tables, write_tables
 from perf.fake_grid import fabricate
 
 SEEDS = [0, 1, 2, 3, 4]

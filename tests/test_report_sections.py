@@ -8,10 +8,10 @@ import copy
 import re
 from pathlib import Path
 
+import default_build
 import numpy as np
 import pytest
 
-import default_build
 from mnist_sgd.report import render
 from mnist_sgd.report.catalog import figure_names
 from mnist_sgd.report.claims import Claims
@@ -86,7 +86,9 @@ def test_batch_size_facts_of_the_default_build(default):
     assert largest < bound < smallest
     assert s["stable_first"] == {"largest": f"{largest:g}", "smallest_diverged": f"{smallest:g}"}
     # the pair of batch sizes whose models disagree on the fewest test images is B = 1 and B = 10
-    t = default.tests[(default.tests.kind == "batch") & (default.tests.batch_size_a == 1) & (default.tests.batch_size_b == 10)]
+    t = default.tests[
+        (default.tests.kind == "batch") & (default.tests.batch_size_a == 1) & (default.tests.batch_size_b == 10)
+    ]
     assert s["pair_small"]["discordant"] == int(t.only_a.iloc[0] + t.only_b.iloc[0])
     # directions slower than the horizon: counted from the spectrum of the full training set
     eig = default.tables["spectrum"]
@@ -180,7 +182,7 @@ def test_a_claim_checked_twice_or_asked_unknown_is_an_error():
     with pytest.raises(ValueError, match="twice"):
         claims.check("a", "statement", False)
     with pytest.raises(AttributeError, match="no claim 'b'"):
-        claims.b
+        _ = claims.b
     assert claims.a is True and claims.status("a") == "holds"
 
 

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from mnist_sgd import grid
-from mnist_sgd.stats import mcnemar_test, paired_counts, verdict
 from mnist_sgd.aggregate.tables import RUN_KEY
+from mnist_sgd.stats import mcnemar_test, paired_counts, verdict
 
 SIDE = ["backend", "batch_size", "n_train", "lr"]
 PAIRED_COLUMNS = [

@@ -32,11 +32,11 @@ import numpy as np
 import pandas as pd
 
 from mnist_sgd import grid
-from mnist_sgd.atomic import write_atomically
-from mnist_sgd.layout import TABLES
 from mnist_sgd.aggregate.job_costs import job_name, read_benchmark
 from mnist_sgd.aggregate.lr_choice_table import lr_choice_table
 from mnist_sgd.aggregate.run_notes import METRICS, Histories, check_complete, note_of, read_histories, read_summary
+from mnist_sgd.atomic import write_atomically
+from mnist_sgd.layout import TABLES
 
 RUN_KEY = ["backend", "batch_size", "n_train", "lr_path", "seed"]
 

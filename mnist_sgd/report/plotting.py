@@ -15,6 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from mnist_sgd import grid  # noqa: E402
+from mnist_sgd.report.formats import fmt_lr  # noqa: E402
 from mnist_sgd.report.queries import ZERO_FLOOR, seed_band  # noqa: E402
 
 STYLE = {
@@ -82,13 +83,12 @@ def tick_label(v: float) -> str:
         return "0"
     if abs(v) >= 1000:
         return f"{v:,.0f}" if abs(v) < 1e7 else f"{v:.0e}"
-    return f"{v:.3g}" if abs(v) >= 1e-3 else sci(v)  # 1e-04, not 0.0001
+    return f"{v:.3g}"  # as the text writes learning rates: 3e-05, 0.0003, 0.001
 
 
 def sci(x: float) -> str:
-    """A learning rate or lr/B in scientific notation, trailing zeros dropped: 3e-04, 9.49e-02."""
-    mantissa, exponent = f"{x:.2e}".split("e")
-    return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
+    """A learning rate or lr/B as the report's text and tables write it (:func:`fmt_lr`): 3e-05, 0.0003."""
+    return fmt_lr(x)
 
 
 #: Mantissas of the ticks of a log axis, from sparse to dense: the first that gives 3 to 8 ticks is used.

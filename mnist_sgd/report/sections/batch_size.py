@@ -40,7 +40,6 @@ from mnist_sgd.report.queries import (
     point_runs,
     spectrum,
 )
-from mnist_sgd.stats import ALPHA
 
 #: Curves that differ by less than this (relative) at every epoch are called coinciding.
 COINCIDE_RTOL = 0.01
@@ -85,7 +84,7 @@ def lr_table(inp: ReportInputs, points: list[grid.Point]) -> tuple[list[str], li
     return [fmt_lr(x) for x in lrs], rows
 
 
-def _rel_spread(curves: dict[int, "pd.Series"]) -> dict[int, float]:  # noqa: F821
+def _rel_spread(curves: dict[int, pd.Series]) -> dict[int, float]:  # noqa: F821
     """Largest relative difference of each B's loss curve from the smallest B's, over the epochs both reached."""
     ref_b = min(curves)
     ref = curves[ref_b]
@@ -235,6 +234,13 @@ def facts(inp: ReportInputs) -> dict:
         len(batches) > 1 and all(np.isfinite(largest)) and all(x <= y for x, y in zip(largest, largest[1:])),
         largest=largest,
     )
+    steps_max = [stable[b]["largest"] / b for b in batches]
+    claims.check(
+        "large_b_leave_first",
+        "the largest stable lr/B falls as B grows (the larger batches meet their stability limit at a smaller lr/B)",
+        len(batches) > 1 and all(np.isfinite(steps_max)) and all(x > y for x, y in zip(steps_max, steps_max[1:])),
+        largest_steps=steps_max,
+    )
     ref_lr = 0.5
     at_ref = [point_runs(inp.runs, b, n) for b in batches]
     at_ref = [pt[np.isclose(pt.lr, ref_lr)] for pt in at_ref]
@@ -300,6 +306,13 @@ def facts(inp: ReportInputs) -> dict:
         "the textbook step takes at least twice as long per epoch at the smallest B as at the largest",
         speedup >= 2,
         ratio=speedup,
+    )
+    fastest = min(tb, key=lambda b: tb[b]["epoch"]) if tb else None
+    claims.check(
+        "textbook_levels_off",
+        "the textbook step's fastest epoch is at a batch size below the largest",
+        fastest is not None and fastest != max(tb),
+        fastest=fastest,
     )
     medians = [kn[b]["median"] for b in batches if b in kn]
     across = max(medians) / min(medians) if len(medians) > 1 else math.nan
@@ -382,6 +395,7 @@ def facts(inp: ReportInputs) -> dict:
         "floor": fmt_loss(floor.get("floor_loss", math.nan)),
         "timing_rows": timing["rows"],
         "textbook_ratio": fmt_ratio(speedup),
+        "textbook_fastest": fmt_int(fastest) if fastest is not None else "–",
         "kernel_within": fmt_ratio(within),
         "kernel_across": fmt_ratio(across),
         "has_textbook": bool(tb),

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from mnist_sgd import grid
 from mnist_sgd.report.claims import Claims
 from mnist_sgd.report.formats import acc_cell, fmt_int, fmt_loss, fmt_lr, fmt_p

@@ -9,7 +9,18 @@ import math
 import numpy as np
 
 from mnist_sgd.report.claims import Claims
-from mnist_sgd.report.formats import acc_cell, fmt_acc, fmt_int, fmt_lr, fmt_p, fmt_pp_ci, fmt_ratio, loss_column
+from mnist_sgd.report.formats import (
+    acc_cell,
+    fmt_acc,
+    fmt_int,
+    fmt_lr,
+    fmt_p,
+    fmt_pp,
+    fmt_pp_ci,
+    fmt_ratio,
+    join_words,
+    loss_column,
+)
 from mnist_sgd.report.queries import (
     ZERO_FLOOR,
     ReportInputs,
@@ -40,7 +51,8 @@ def _step(inp: ReportInputs, b: int, small, large) -> dict | None:
     both = int(t.correct_a) - int(t.only_a)
     neither = int(t.images) - both - int(t.only_a) - int(t.only_b)
     low, high = newcombe_paired_interval(both, int(t.only_b), int(t.only_a), neither)  # large minus small
-    return {"p": float(t.p_exact), "low": low, "high": high}
+    diff = (int(t.correct_b) - int(t.correct_a)) / int(t.images)
+    return {"p": float(t.p_exact), "low": low, "high": high, "diff": diff}
 
 
 def facts(inp: ReportInputs) -> dict:
@@ -79,9 +91,8 @@ def facts(inp: ReportInputs) -> dict:
                     r.train_accuracy, r.n_train, chosen.final_train_accuracy.tolist(), interval=False
                 ),
                 "test_acc": acc_cell(r.test_accuracy, n_test, chosen.final_test_accuracy.tolist()),
-                "step": "–"
-                if step is None
-                else fmt_pp_ci(step["low"], step["high"]) + ("" if step["different"] else " (within noise)"),
+                "step": "–" if step is None else fmt_pp(step["diff"]) + ("" if step["different"] else " n.s."),
+                "step_ci": "" if step is None else fmt_pp_ci(step["low"], step["high"]),
                 "step_p": "–" if step is None else fmt_p(step["p"]),
                 "floor": f.get("floor_loss", math.nan),
                 "rank": fmt_int(f.get("rank", math.nan)),
@@ -194,7 +205,7 @@ def facts(inp: ReportInputs) -> dict:
             "w_acc": fmt_acc(w_acc[threshold]),
             "sgd_acc": fmt_acc(by_n[threshold].test_accuracy) if threshold in by_n else "–",
         },
-        "interp": [fmt_int(n) for n in interp],
+        "interp": join_words([fmt_int(n) for n in interp]),
         "norm_first": fmt_ratio(norms[0]) if norms else "–",
         "norm_peak": fmt_ratio(max(norms)) if norms else "–",
         "norm_peak_N": fmt_int(peak) if peak is not None else "–",
