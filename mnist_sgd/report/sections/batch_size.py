@@ -371,11 +371,14 @@ def facts(inp: ReportInputs) -> dict:
         "lambda_max": fmt_ratio(curvature.get("lambda_max", math.nan)),
         "gd_bound": fmt_lr(float(f"{gd_bound:.2g}")) if math.isfinite(gd_bound) else "–",
         "b1": fmt_int(b1),
+        "curve_ref": fmt_int(min(curves)) if curves else fmt_int(b1),
         "bmax": fmt_int(bmax),
         "noise": _fmt_noise(noise),
         "chosen_gap_b1": fmt_loss(results[b1].gap),
         "falling": {fmt_int(b): {k: fmt_loss(v) for k, v in g.items()} for b, g in falling.items()},
-        "falling_b1": {k: fmt_loss(v) for k, v in falling.get(b1, {}).items()},
+        "falling_first": {"B": fmt_int(min(falling))} | {k: fmt_loss(v) for k, v in falling[min(falling)].items()}
+        if falling
+        else {},
         "mid_epoch": fmt_int(epochs // 2),
         "slow": fmt_int(slow),
         "rank": fmt_int(rank),
