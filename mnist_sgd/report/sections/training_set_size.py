@@ -13,13 +13,13 @@ from mnist_sgd.report.formats import (
     acc_cell,
     fmt_acc,
     fmt_int,
+    fmt_loss,
     fmt_lr,
     fmt_p,
     fmt_pp,
     fmt_pp_ci,
     fmt_ratio,
     join_words,
-    loss_column,
 )
 from mnist_sgd.report.queries import (
     ZERO_FLOOR,
@@ -94,15 +94,13 @@ def facts(inp: ReportInputs) -> dict:
                 "step": "–" if step is None else fmt_pp(step["diff"]) + ("" if step["different"] else " n.s."),
                 "step_ci": "" if step is None else fmt_pp_ci(step["low"], step["high"]),
                 "step_p": "–" if step is None else fmt_p(step["p"]),
-                "floor": f.get("floor_loss", math.nan),
+                "floor": fmt_loss(f.get("floor_loss", math.nan)),
                 "rank": fmt_int(f.get("rank", math.nan)),
                 "ls_test_acc": acc_cell(f.get("test_accuracy", math.nan), n_test),
-                "ls_test_loss": f.get("test_loss", math.nan),
+                "ls_test_loss": fmt_loss(f.get("test_loss", math.nan)),
                 "w_norm": fmt_ratio(f.get("w_norm", math.nan)),
             }
         )
-    loss_column(rows, "floor", significant=3)
-    loss_column(rows, "ls_test_loss", significant=3)
 
     # ---- SGD: more data, better test accuracy, up to a plateau
     acc = [r.test_accuracy for r in ok]
