@@ -350,7 +350,8 @@ def facts(inp: ReportInputs) -> dict:
         "pair_small": smallest_pair,
         "pair_most": most,
         "tests": len(pairs),
-        "se": fmt_acc(max(ses)) if ses else "–",
+        "se": f"{100 * max(ses):.2f}\u00a0percentage points" if ses else "–",
+        "edge_side": _edge_side(choices, edge),
         "tie_batches": join_words([fmt_int(b) for b in decided_by_tie]),
         "edge_batches": join_words([fmt_int(b) for b in edge]),
         "stable": stable,
@@ -406,6 +407,15 @@ def facts(inp: ReportInputs) -> dict:
         "has_textbook": bool(tb),
         "epochs": fmt_int(epochs),
     }
+
+
+def _edge_side(choices: dict, edge: list[int]) -> str:
+    """Where the criterion's best lr sits at the batch sizes in ``edge``: "smallest", "largest" or both."""
+    sides = set()
+    for b in edge:
+        ok = choices[b].candidates[~choices[b].candidates.diverged.astype(bool)].lr
+        sides.add("smallest" if math.isclose(choices[b].best, ok.min()) else "largest")
+    return " or ".join(sorted(sides, reverse=True)) if sides else ""
 
 
 def _seeds(inp: ReportInputs, b: int, n: int, column: str) -> list[float]:

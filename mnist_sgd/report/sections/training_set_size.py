@@ -184,6 +184,7 @@ def facts(inp: ReportInputs) -> dict:
         "B": fmt_int(b),
         "rows": rows,
         "sizes": [fmt_int(n) for n in sizes],
+        "asked_sizes": [fmt_int(n) for n in sorted(cfg["grid"]["subset_sizes"])],
         "smallest": None
         if first is None
         else {
