@@ -7,13 +7,12 @@ from pathlib import Path
 
 from snakemake_interface_executor_plugins.settings import SharedFSUsage
 
-# Rule scripts import the repository's package: put it on the path of this process and,
-# through PYTHONPATH, of every job (local, --use-conda, or on a cluster node).
-sys.path.insert(0, workflow.basedir)
+# The package reaches every job without PYTHONPATH (which Snakemake removes in conda jobs):
+# scripts/mnist_sgd links to ../mnist_sgd, and Snakemake puts a rule script's own folder on
+# the script's sys.path in every kind of job (local, cluster, --sdm conda or apptainer).
+# This process imports the package the same way.
+sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from mnist_sgd.job import add_to_pythonpath
-
-add_to_pythonpath(workflow.basedir)
 from mnist_sgd import grid, layout
 from mnist_sgd.config import ConfigError, validate_config
 from mnist_sgd.data.download import MNIST_SHA256
