@@ -101,8 +101,7 @@ def test_every_rule_script_finds_the_package_in_its_own_folder():
     """An interpreter whose sys.path has only the scripts folder (plus the standard library)
     finds the package there, not elsewhere."""
     probe = (
-        "import importlib.util, sys; sys.path.append(sys.argv[1]); "
-        "print(importlib.util.find_spec('mnist_sgd').origin)"
+        "import importlib.util, sys; sys.path.append(sys.argv[1]); print(importlib.util.find_spec('mnist_sgd').origin)"
     )
     shown = subprocess.run(
         [sys.executable, "-I", "-S", "-c", probe, str(REPO_ROOT / "scripts")],

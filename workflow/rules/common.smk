@@ -1,6 +1,7 @@
 # Config validation, the experiment grid and the input functions shared by every rule.
 # Every path comes from mnist_sgd/layout.py (imported as `layout`).
 import functools
+import glob
 import json
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from snakemake_interface_executor_plugins.settings import SharedFSUsage
 # This process imports the package the same way.
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from mnist_sgd import grid, layout
+from mnist_sgd import code_deps, grid, layout
 from mnist_sgd.config import ConfigError, validate_config
 from mnist_sgd.data.download import MNIST_SHA256
 
@@ -101,31 +102,26 @@ def grid_job_files():
 
 
 @functools.cache
-def code_digest(*patterns):
-    """SHA-256 of the files a rule's numbers depend on (globs relative to the repository).
+def code_digest(script, extra_modules=(), assets=()):
+    """Digest of the code behind a rule's numbers: its script (path relative to the repository),
+    every package module the script imports, directly or through other modules (found from the
+    imports: mnist_sgd/code_deps.py), ``extra_modules`` it imports by a computed name, and the
+    files matching the ``assets`` globs it reads (templates, stylesheet, captions).
 
     Given as a `params:` value, so that Snakemake's params trigger reruns a job when that
-    code changes, and not when a file is merely touched.
+    code changes, and not when a file is merely touched or another module changes.
     """
-    import glob
-    import hashlib
-
-    digest = hashlib.sha256()
-    for pattern in patterns:
-        for path in sorted(glob.glob(f"{workflow.basedir}/{pattern}")):
-            digest.update(open(path, "rb").read())
-    return digest.hexdigest()[:16]
+    root = Path(workflow.basedir)
+    files = code_deps.code_files(root, script, extra_modules)
+    files += [Path(f) for pattern in assets for f in glob.glob(str(root / pattern))]
+    return code_deps.digest(root, files)
 
 
 def training_code(wildcards):
-    """Digest of the code behind a training run's numbers: the shared training modules and its
-    own backend (a change in one backend does not rerun the others' runs)."""
-    return code_digest(
-        *[f"mnist_sgd/train/{m}.py" for m in ("sgd", "kernels", "minibatches", "loop", "run", "run_files")],
-        "mnist_sgd/train/backends/__init__.py",
-        f"mnist_sgd/train/backends/{wildcards.backend}_backend.py",
-        "mnist_sgd/data/dataset.py",
-    )
+    """Digest of the code behind a training run's numbers: scripts/train.py with what it imports,
+    and its own backend, which mnist_sgd.train.backends imports by name when the run starts (a
+    change in one backend does not rerun the others' runs)."""
+    return code_digest("scripts/train.py", (f"mnist_sgd.train.backends.{wildcards.backend}_backend",))
 
 
 # ---- the grid ----------------------------------------------------------------------

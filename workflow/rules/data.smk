@@ -12,6 +12,8 @@ rule download_mnist:
     wildcard_constraints:
         name="|".join(sorted(MNIST_SHA256)),
     retries: 0
+    # No code digest: a file is kept only with its pinned SHA-256, so a change in the download
+    # code cannot change it (and rerunning the downloads would rerun every job after them).
     conda:
         "../../environment.yml"
     params:
@@ -35,6 +37,8 @@ rule mnist_sources:
     localrule: True
     conda:
         "../../environment.yml"
+    params:
+        code=code_digest("scripts/mnist_sources.py"),
     message:
         "Recording where each MNIST file came from ({output})"
     script:
@@ -54,7 +58,7 @@ rule build_arrays:
     params:
         n_train=config["data"]["n_train"],
         n_val=config["data"]["n_val"],
-        code=code_digest("mnist_sgd/data/*.py"),
+        code=code_digest("scripts/build_arrays.py"),
     message:
         "Parsing the IDX files into cached float32 arrays (train/val/test)"
     script:

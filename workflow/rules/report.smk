@@ -28,12 +28,7 @@ rule aggregate:
         "../../environment.yml"
     params:
         benchmarks=run_benchmarks,  # read from here unless they are inputs (see INPUTS_STAGED)
-        code=code_digest(
-            "mnist_sgd/report/tables.py",
-            "mnist_sgd/report/run_notes.py",
-            "mnist_sgd/report/lr_choice_table.py",
-            "mnist_sgd/report/job_costs.py",
-        ),
+        code=code_digest("scripts/aggregate.py"),
     message:
         "Collecting every run into tidy tables (results/tables/)"
     script:
@@ -60,7 +55,7 @@ rule paired_tests:
         "../../environment.yml"
     params:
         run_keys=searched_run_keys,  # of the weights, in their order
-        code=code_digest("mnist_sgd/report/paired.py", "mnist_sgd/report/stats.py"),
+        code=code_digest("scripts/paired_tests.py"),
     message:
         "Paired tests (McNemar) of the models the report compares, from their saved weights"
     script:
@@ -82,16 +77,7 @@ rule figures:
     conda:
         "../../environment.yml"
     params:
-        code=code_digest(
-            "mnist_sgd/report/*figures.py",
-            "mnist_sgd/report/plotting.py",
-            "mnist_sgd/report/catalog.py",
-            "mnist_sgd/report/queries.py",
-            "mnist_sgd/report/tables.py",
-            "mnist_sgd/report/brackets.py",
-            "mnist_sgd/report/stats.py",
-            "mnist_sgd/grid.py",
-        ),
+        code=code_digest("scripts/figures.py"),
     message:
         "Drawing the report's figures (results/figures/)"
     script:
@@ -115,7 +101,7 @@ rule provenance:
     params:
         config=config,
         repo=workflow.basedir,
-        code=code_digest("mnist_sgd/report/provenance.py", "mnist_sgd/report/job_costs.py"),
+        code=code_digest("scripts/provenance.py"),
         # a new commit or a dirty tree re-records provenance (and so re-renders the report)
         git=git_state(workflow.basedir),
     message:
@@ -148,17 +134,11 @@ rule render_report:
         "../../environment.yml"
     params:
         figure_names=REPORT_FIGURES,
-        # the templates, captions and stylesheet are read from the repository, and the report
-        # shows the source of the data and SGD code: their digest reruns the rule on a change
+        # the report shows the source of the SGD and data code it imports; the templates,
+        # captions and stylesheet are read from the repository: a change in any reruns the rule
         code=code_digest(
-            "mnist_sgd/report/*.py",
-            "mnist_sgd/data/download.py",
-            "mnist_sgd/data/idx.py",
-            "mnist_sgd/data/dataset.py",
-            "mnist_sgd/train/sgd.py",
-            "mnist_sgd/grid.py",
-            "report/*/*",
-            "report/*.css",
+            "scripts/render_report.py",
+            assets=(f"{layout.REPORT_TEMPLATES}/*", layout.caption("*"), layout.REPORT_STYLESHEET),
         ),
     message:
         "Rendering the assignment report (results/report/report.html and report.pdf)"

@@ -28,7 +28,7 @@ rule draw_subset:
         "../../environment.yml"
     params:
         n_total=config["data"]["n_train"],
-        code=code_digest("mnist_sgd/train/minibatches.py"),
+        code=code_digest("scripts/draw_subset.py"),
     message:
         "Drawing the training subset N'={wildcards.n} (seed {wildcards.seed})"
     script:
@@ -109,14 +109,7 @@ rule least_squares_floor:
     params:
         arrays=ARRAYS,
         bias=config["training"]["bias"],
-        code=code_digest(
-            "mnist_sgd/data/dataset.py",
-            "mnist_sgd/train/floor.py",
-            "mnist_sgd/train/kernels.py",
-            "mnist_sgd/train/loop.py",
-            "mnist_sgd/train/sgd.py",
-            "mnist_sgd/train/run.py",
-        ),
+        code=code_digest("scripts/least_squares_floor.py"),
     message:
         "Least-squares floor of N'={wildcards.n} (seed {wildcards.seed})"
     script:
@@ -137,7 +130,7 @@ checkpoint lr_search_round:
         search=config["lr_search"],
         n_val=config["data"]["n_val"],
         grid_lrs=config["grid"]["learning_rates"],
-        code=code_digest("mnist_sgd/train/lr_choice.py"),
+        code=code_digest("scripts/lr_search_round.py"),
     message:
         "lr search at {wildcards.backend} B={wildcards.batch} N'={wildcards.n}: round {wildcards.round}"
     script:
@@ -159,7 +152,7 @@ rule choose_lr:
         n_val=config["data"]["n_val"],
         epochs=config["training"]["epochs"],
         n_seeds=len(config["training"]["seeds"]),
-        code=code_digest("mnist_sgd/train/lr_choice.py"),
+        code=code_digest("scripts/choose_lr.py"),
     message:
         "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} (the round that ended the search)"
     script:
@@ -181,7 +174,7 @@ rule compare_backends:
     params:
         dtype=config["training"]["dtype"],
         tolerances=config["consistency"][config["training"]["dtype"]],
-        code=code_digest("mnist_sgd/train/consistency.py", "mnist_sgd/train/run_files.py"),
+        code=code_digest("scripts/compare_backends.py"),
     message:
         "Comparing {wildcards.backend} with NumPy: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr}"
     script:
