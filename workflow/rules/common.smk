@@ -14,7 +14,7 @@ from snakemake_interface_executor_plugins.settings import SharedFSUsage
 # This process imports the package the same way.
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from mnist_sgd import code_deps, grid, layout
+from mnist_sgd import code_deps, grid, layout, slurm_status
 from mnist_sgd.config import ConfigError, validate_config
 from mnist_sgd.data.download import MNIST_SHA256
 
@@ -53,6 +53,30 @@ wildcard_constraints:
     lr=rf"[0-9]+(\.[0-9]+)?|{grid.CHOSEN}",
     seed=r"[0-9]+",
     round=r"[0-9]+",
+
+
+# Under the SLURM executor, stop before the first submission where the plugin could never see
+# a job finish (no accounting and no usable squeue: mnist_sgd/slurm_status.py).
+onstart:
+    if workflow.executor_plugin is not None and workflow.executor_plugin.name == "slurm":
+        settings = workflow.executor_settings
+        try:
+            slurm_status.check(settings.status_command, settings.init_seconds_before_status_checks)
+        except slurm_status.StatusCheckError as err:
+            raise WorkflowError(str(err)) from None
+
+
+# ---- resources that grow on retry ----------------------------------------------------
+
+#: A retry asks for this many times the memory and time of the attempt before: a job killed
+#: for its memory or time limit would fail the same way again with the same request.
+RETRY_GROWTH = 2
+
+
+def per_attempt(first):
+    """A resource (mem_mb, runtime) of ``first`` on a job's first attempt, RETRY_GROWTH times
+    more on each retry (profiles/slurm: `retries: 1`)."""
+    return lambda wildcards, attempt: first * RETRY_GROWTH ** (attempt - 1)
 
 
 # ---- wildcard patterns of the job keys ---------------------------------------------

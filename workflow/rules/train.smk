@@ -50,9 +50,11 @@ rule train:
     conda:
         "../../environment.yml"
     threads: 1
+    # TensorFlow runs peak near 1.1 GB, PyTorch 0.5 GB, NumPy 0.3 GB; B = 1 takes longest
+    # (docs/performance.md). Doubled on each retry.
     resources:
-        mem_mb=3000,
-        runtime=60,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(10),
     params:
         **TRAINING_PARAMS,
         lrs=run_lrs,
@@ -78,9 +80,10 @@ rule train_grid:
     conda:
         "../../environment.yml"
     threads: 1
+    # a point's lr grid one lr after another: 5 minutes per lr. Doubled on each retry.
     resources:
-        mem_mb=3000,
-        runtime=60 * len(config["grid"]["learning_rates"]),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(5 * len(config["grid"]["learning_rates"])),
     params:
         **TRAINING_PARAMS,
         lrs=grid.grid_lr_texts(config),
@@ -104,8 +107,10 @@ rule least_squares_floor:
     conda:
         "../../environment.yml"
     threads: 1
+    # the full 50,000-image subset peaks near 0.8 GB (docs/performance.md). Doubled on each retry.
     resources:
-        mem_mb=4000,
+        mem_mb=per_attempt(1500),
+        runtime=per_attempt(10),
     params:
         arrays=ARRAYS,
         bias=config["training"]["bias"],
