@@ -47,6 +47,25 @@ def mirror_environment() -> dict[str, str]:
     return os.environ | {"MNIST_MIRROR": mirror}
 
 
+#: Fixtures that run the real Snakemake: a test using one is marked `process` (below), as if
+#: it carried @pytest.mark.process itself.
+PROCESS_FIXTURES = {"tiny_report", "fabricated"}
+#: Fixtures that hold the real MNIST arrays: a test using one is marked `mnist` (it builds the
+#: arrays from the mirror once per session, and usually trains on them for seconds).
+MNIST_FIXTURES = {"mnist_root", "mnist_arrays"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that start Snakemake through a fixture of PROCESS_FIXTURES as `process`,
+    those that use the real MNIST arrays as `mnist` (`make test-fast` runs the others)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if PROCESS_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.process)
+        if MNIST_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.mnist)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The repository's root folder (holds Snakefile, config.yaml, mnist_sgd/)."""

@@ -124,6 +124,7 @@ def test_running_python_is_a_supported_one():
     assert running in supported, f"tests run on Python {running}; setup/bootstrap.sh supports {supported}"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("script", ["setup/bootstrap.sh", ".ci/run"])
 def test_shell_scripts_parse(script):
     bash = shutil.which("bash")
@@ -152,6 +153,7 @@ def test_ci_runs_the_readme_test_command():
     assert re.search(r"^\s*make test\b", ci, re.M), ".ci/run must run `make test`, the README's test command"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("target", ["help", "bootstrap", "report", "quick", "test", "lint", "bench", "clean"])
 def test_makefile_has_target(target):
     make = shutil.which("make")

@@ -26,8 +26,6 @@ from conftest import REPO_ROOT, snakemake_command
 from mnist_sgd import layout
 from mnist_sgd.train.minibatches import draw_subset
 
-pytestmark = pytest.mark.process
-
 CONFIG = {"data": {"n_train": 5000, "n_val": 1000}, "grid": {"batch_sizes": [], "subset_sizes": [500]}}
 TARGET = layout.subset(500, 0)
 
@@ -55,6 +53,7 @@ def test_no_rule_file_sets_pythonpath():
         assert not [line for line in code if "PYTHONPATH" in line], f"{path.name} sets PYTHONPATH"
 
 
+@pytest.mark.process
 def test_rule_script_runs_like_a_conda_job(tmp_path):
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
@@ -97,6 +96,7 @@ def test_rule_script_runs_like_a_conda_job(tmp_path):
     assert f"500 of 5000 training images, first: {expected[:10].tolist()}" in log
 
 
+@pytest.mark.process
 def test_every_rule_script_finds_the_package_in_its_own_folder():
     """An interpreter whose sys.path has only the scripts folder (plus the standard library)
     finds the package there, not elsewhere."""

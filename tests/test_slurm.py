@@ -32,6 +32,8 @@ import yaml
 from conftest import REPO_ROOT, local_mnist_mirror
 from mnist_sgd import grid, layout
 
+pytestmark = pytest.mark.process
+
 CLUSTER_SCRIPT = REPO_ROOT / ".ci" / "slurm-cluster.sh"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
