@@ -148,6 +148,15 @@ def training_code(wildcards):
     return code_digest("scripts/train.py", (f"mnist_sgd.train.backends.{wildcards.backend}_backend",))
 
 
+# ---- software environments (snakemake --sdm conda) ---------------------------------
+
+
+def training_env(wildcards):
+    """The conda environment of a training job: NumPy's stage for the numpy backend, the
+    frameworks' stage (TensorFlow, PyTorch) for the others (workflow/envs/)."""
+    return "../envs/numpy.yaml" if wildcards.backend == grid.NUMPY else "../envs/frameworks.yaml"
+
+
 # ---- the grid ----------------------------------------------------------------------
 
 

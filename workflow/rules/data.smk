@@ -15,7 +15,7 @@ rule download_mnist:
     # No code digest: a file is kept only with its pinned SHA-256, so a change in the download
     # code cannot change it (and rerunning the downloads would rerun every job after them).
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         mirrors=config["data"]["mirrors"],
         local_mirror=config["data"]["local_mirror"],
@@ -36,7 +36,7 @@ rule mnist_sources:
         layout.log("mnist_sources"),
     localrule: True
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         code=code_digest("scripts/mnist_sources.py"),
     message:
@@ -54,7 +54,7 @@ rule build_arrays:
     log:
         layout.log("build_arrays"),
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         n_train=config["data"]["n_train"],
         n_val=config["data"]["n_val"],

@@ -25,7 +25,7 @@ rule aggregate:
     benchmark:
         layout.benchmark("aggregate", "aggregate")
     conda:
-        "../../environment.yml"
+        "../envs/report.yaml"
     params:
         benchmarks=run_benchmarks,  # read from here unless they are inputs (see INPUTS_STAGED)
         code=code_digest("scripts/aggregate.py"),
@@ -52,7 +52,7 @@ rule paired_tests:
     benchmark:
         layout.benchmark("paired_tests", "paired_tests")
     conda:
-        "../../environment.yml"
+        "../envs/report.yaml"
     params:
         run_keys=searched_run_keys,  # of the weights, in their order
         code=code_digest("scripts/paired_tests.py"),
@@ -75,7 +75,7 @@ rule figures:
     benchmark:
         layout.benchmark("figures", "figures")
     conda:
-        "../../environment.yml"
+        "../envs/report.yaml"
     params:
         code=code_digest("scripts/figures.py"),
     message:
@@ -97,7 +97,7 @@ rule provenance:
     benchmark:
         layout.benchmark("provenance", "provenance")
     conda:
-        "../../environment.yml"
+        "../envs/report.yaml"
     params:
         config=config,
         repo=workflow.basedir,
@@ -131,7 +131,7 @@ rule render_report:
     benchmark:
         layout.benchmark("render_report", "render_report")
     conda:
-        "../../environment.yml"
+        "../envs/report.yaml"
     params:
         figure_names=REPORT_FIGURES,
         # the report shows the source of the SGD and data code it imports; the templates,

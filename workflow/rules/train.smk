@@ -25,7 +25,7 @@ rule draw_subset:
     log:
         layout.log("draw_subset", SUBSET),
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         n_total=config["data"]["n_train"],
         code=code_digest("scripts/draw_subset.py"),
@@ -48,7 +48,7 @@ rule train:
         layout.benchmark("train", RUN)
     priority: train_priority
     conda:
-        "../../environment.yml"
+        training_env
     threads: 1
     # TensorFlow runs peak near 1.1 GB, PyTorch 0.5 GB, NumPy 0.3 GB; B = 1 takes longest
     # (docs/performance.md). Doubled on each retry.
@@ -78,7 +78,7 @@ rule train_grid:
         layout.benchmark("train_grid", GRID_JOB)
     priority: train_priority
     conda:
-        "../../environment.yml"
+        training_env
     threads: 1
     # a point's lr grid one lr after another: 5 minutes per lr. Doubled on each retry.
     resources:
@@ -105,7 +105,7 @@ rule least_squares_floor:
     benchmark:
         layout.benchmark("least_squares_floor", SUBSET)
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     threads: 1
     # the full 50,000-image subset peaks near 0.8 GB (docs/performance.md). Doubled on each retry.
     resources:
@@ -130,7 +130,7 @@ checkpoint lr_search_round:
         layout.log("lr_search_round", f"{POINT}_round{{round}}"),
     priority: SEARCH_PRIORITY
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         search=config["lr_search"],
         n_val=config["data"]["n_val"],
@@ -151,7 +151,7 @@ rule choose_lr:
         layout.log("choose_lr", POINT),
     priority: SEARCH_PRIORITY
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         search=config["lr_search"],
         n_val=config["data"]["n_val"],
@@ -175,7 +175,7 @@ rule compare_backends:
     log:
         layout.log("compare_backends", RUN),
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         dtype=config["training"]["dtype"],
         tolerances=config["consistency"][config["training"]["dtype"]],
