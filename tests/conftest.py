@@ -16,7 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # also done by pyproject's pythonpath; harmless twice
     sys.path.insert(0, str(REPO_ROOT))
 
-#: The offline mirror beside the repository (see README, "Offline use").
+#: The offline mirror beside the repository (docs/configuration.md, "Offline use").
 DEFAULT_MIRROR = REPO_ROOT.parent / "shared" / "mnist"
 
 

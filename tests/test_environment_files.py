@@ -1,4 +1,4 @@
-"""The environment files agree with each other, with the running interpreter, and with the README.
+"""The environment files agree with each other, with the running interpreter, and with the docs.
 
 requirements.txt is the one list of pins; environment.yml installs it through pip (or, if it
 ever lists packages itself, must list the same pins); the venv that runs these tests must
@@ -163,21 +163,23 @@ def test_makefile_has_target(target):
     assert result.returncode == 0, f"make -n {target}: {result.stderr}"
 
 
-def test_readme_configuration_table_matches_the_schema_defaults():
-    """Every key of the README's configuration table exists in the schema, and a default written
+def test_configuration_table_matches_the_schema_defaults():
+    """Every key of the configuration table (docs/configuration.md) exists in the schema, and a default written
     as a single YAML value (e.g. `3`, `[0]`, `null`) is the schema's default."""
     schema = yaml.safe_load((REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    readme = (REPO_ROOT / "README.md").read_text()
+    readme = (REPO_ROOT / "docs" / "configuration.md").read_text()
     rows = re.findall(r"^\| `([a-z_]+\.[a-z_0-9]+)`(?:, `[a-z_.0-9]+`)* \| ([^|]*) \|", readme, re.M)
-    assert len(rows) >= 15, "README.md's configuration table was not found"
+    assert len(rows) >= 15, "docs/configuration.md's configuration table was not found"
     checked = 0
     for key, written in rows:
         section, name = key.split(".")
         prop = schema["properties"][section]["properties"].get(name)
-        assert prop is not None, f"README.md documents {key}, which the schema does not have"
+        assert prop is not None, f"docs/configuration.md documents {key}, which the schema does not have"
         value = re.fullmatch(r"`([^`]*)`", written.strip())
         if value:
-            assert yaml.safe_load(value.group(1)) == prop.get("default"), f"README.md: {key} defaults to {written}"
+            assert yaml.safe_load(value.group(1)) == prop.get("default"), (
+                f"docs/configuration.md: {key} defaults to {written}"
+            )
             checked += 1
     assert checked >= 15
 

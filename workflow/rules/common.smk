@@ -30,7 +30,7 @@ MNIST = {layout.mnist_input(name): layout.mnist_file(name) for name in sorted(MN
 
 # Rules that run on the host Snakemake runs on, also under a cluster executor: the download
 # needs the internet (compute nodes often have none), and the others take seconds, less
-# than a cluster submission costs (measured on SLURM: README, "Run on a cluster").
+# than a cluster submission costs (measured on SLURM: docs/performance.md).
 localrules:
     download_mnist,
     mnist_sources,
@@ -95,8 +95,8 @@ ARRAYS = {layout.array_input(s, k): layout.array(s, k) for s in layout.SPLITS fo
 #: the working directory is shared (locally, and on a cluster's shared file system):
 #: - the six cached arrays read by rules train and least_squares_floor: the manifest stands for
 #:   them (build_arrays writes it last; every job checks each array against the SHA-256 it
-#:   records before use). As inputs of the 2,500 training jobs of a 40-seed grid they cost a
-#:   quarter of the time `snakemake -n` took;
+#:   records before use). As inputs of every training job of a large grid they made planning
+#:   much slower (docs/performance.md);
 #: - the training jobs' benchmark files, which rule aggregate reads; each is written with its job's
 #:   outputs, which are inputs of aggregate.
 #: Without a shared file system a storage plugin stages the inputs of a job: then they are inputs.
@@ -239,7 +239,8 @@ def report_files():
 def all_targets(wildcards):
     """Everything `snakemake` builds by default: the report, and what it is built from that no
     other target already requires (the NumPy runs come with the lr choices, the framework runs
-    with their comparisons): listing every run here cost planning a 40-seed grid 2 s."""
+    with their comparisons): listing every run here slows the planning of a large grid
+    (docs/performance.md)."""
     return [
         *report_files(),
         *floor_files(),
@@ -276,8 +277,7 @@ def search_rounds(wildcards):
     """Every round of the lr search at a point, 0 to lr_search.max_rounds. A round after the one
     that proposed no further lr tries nothing new and repeats its choice, so a point's round
     files are known before any has run: Snakemake then resolves a finished search in one
-    checkpoint pass over the DAG instead of one pass per round (planning the 40-seed grid:
-    2 passes over its 2,900 jobs instead of 4)."""
+    checkpoint pass over the DAG instead of one pass per round (docs/performance.md)."""
     return [
         layout.lr_round(wildcards.backend, wildcards.batch, wildcards.n, r)
         for r in range(config["lr_search"]["max_rounds"] + 1)

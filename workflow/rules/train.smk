@@ -50,8 +50,8 @@ rule train:
     conda:
         training_env
     threads: 1
-    # TensorFlow runs peak near 1.1 GB, PyTorch 0.5 GB, NumPy 0.3 GB; B = 1 takes longest
-    # (docs/performance.md). Doubled on each retry.
+    # what the heaviest backend (TensorFlow) and the longest runs (B = 1) were measured to need,
+    # with a margin (docs/performance.md). Doubled on each retry.
     resources:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(10),
@@ -107,7 +107,7 @@ rule least_squares_floor:
     conda:
         "../envs/numpy.yaml"
     threads: 1
-    # the full 50,000-image subset peaks near 0.8 GB (docs/performance.md). Doubled on each retry.
+    # the full training set's floor, measured, with a margin (docs/performance.md). Doubled on each retry.
     resources:
         mem_mb=per_attempt(1500),
         runtime=per_attempt(10),
