@@ -7,6 +7,8 @@
 #             PYTEST_ARGS=       pytest options, e.g. PYTEST_ARGS="-x -k download"
 #             BENCH_ARGS=        options of perf.bench_report_scale, e.g. BENCH_ARGS="--seeds 10 --repeats 1"
 #             MNIST_MIRROR=      folder or URL with the MNIST .gz files, tried first
+#             PYTHON=            the interpreter setup/bootstrap.sh builds .venv with (Python 3.11-3.13),
+#                                e.g. PYTHON=/usr/bin/python3.12 make report; used only when .venv is created
 
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -17,18 +19,20 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 VENV := .venv
-PYTHON := $(VENV)/bin/python
+# .venv's interpreter. Not named PYTHON: that is the user's choice of interpreter for
+# setup/bootstrap.sh, which make passes on to it in the environment.
+VENV_PYTHON := $(VENV)/bin/python
 SNAKEMAKE := $(VENV)/bin/snakemake
 SNAKEFMT := $(VENV)/bin/snakefmt
 RUFF := $(VENV)/bin/ruff
 SNAKEFILES := Snakefile workflow/rules
 
-.PHONY: help bootstrap report quick test lint format bench bench-scale unlock clean
+.PHONY: help bootstrap report quick test test-fast lint format bench bench-scale unlock clean
 
 help: ## show this help
 	@echo "mnist-sgd-report targets:"
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
-	@echo "variables: CORES=$(CORES) SNAKEMAKE_ARGS=... PYTEST_ARGS=... MNIST_MIRROR=/path/to/mnist"
+	@echo "variables: CORES=$(CORES) SNAKEMAKE_ARGS=... PYTEST_ARGS=... MNIST_MIRROR=/path/to/mnist PYTHON=/path/to/python3.X"
 
 bootstrap: ## create .venv and install what is missing (idempotent)
 	@bash setup/bootstrap.sh
@@ -39,8 +43,11 @@ report: bootstrap ## run the workflow: results/report/report.html and report.pdf
 quick: bootstrap ## the same with config/quick.yaml (under 2 minutes)
 	$(SNAKEMAKE) --cores $(CORES) --configfile config/quick.yaml $(SNAKEMAKE_ARGS)
 
-test: bootstrap ## run the tests (pytest)
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+test: bootstrap ## run the tests (pytest), all of them
+	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+
+test-fast: bootstrap ## the tests that start no program and need no MNIST data (under a minute)
+	$(VENV_PYTHON) -m pytest -m "not process and not mnist" $(PYTEST_ARGS)
 
 lint: bootstrap ## ruff (Python), snakefmt --check and snakemake --lint
 	$(RUFF) check .
@@ -54,11 +61,11 @@ format: bootstrap ## reformat the Python (ruff) and the Snakefiles (snakefmt)
 	$(SNAKEFMT) $(SNAKEFILES)
 
 bench: bootstrap ## timing benchmarks (prints figures; needs results/data from a workflow run)
-	$(PYTHON) -m perf.bench_sgd
-	$(PYTHON) -m perf.bench_backends
+	$(VENV_PYTHON) -m perf.bench_sgd
+	$(VENV_PYTHON) -m perf.bench_backends
 
 bench-scale: bootstrap ## plan and report-rule times on a fabricated 40-seed grid (2,520 runs; about 8 minutes)
-	$(PYTHON) -m perf.bench_report_scale $(BENCH_ARGS)
+	$(VENV_PYTHON) -m perf.bench_report_scale $(BENCH_ARGS)
 
 unlock: bootstrap ## after a crash or kill -9: remove the stale lock (only when no snakemake runs here)
 	$(SNAKEMAKE) --unlock $(SNAKEMAKE_ARGS)

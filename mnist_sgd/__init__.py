@@ -15,4 +15,6 @@ and, shared by all stages:
 - ``atomic``     write outputs atomically (temporary file, then rename)
 - ``job``        what every rule script does around its work (threads, log)
 - ``cluster_resources``  suggest a cluster profile's set-resources from benchmark files
+- ``code_deps``   the package modules a rule script imports (each rule's code digest)
+- ``slurm_status``  stop a SLURM run at once where it could never see its jobs finish
 """

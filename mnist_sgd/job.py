@@ -24,13 +24,6 @@ def limit_threads(n: int) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
 
-def add_to_pythonpath(folder: str | Path) -> None:
-    """Put ``folder`` first on PYTHONPATH, so that every process started from here (a rule's
-    script, a cluster job) imports the package from it."""
-    entries = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(folder)]
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(folder), *entries])
-
-
 @contextlib.contextmanager
 def output_to_log(log_path: str | Path) -> Iterator[None]:
     """Redirect file descriptors 1 and 2 (Python's and C libraries' output) to ``log_path``.

@@ -89,6 +89,14 @@ venv_ok() {
 }
 
 new_venv=false
+if venv_ok && [[ -n "${PYTHON:-}" ]]; then
+    wanted_version=$("$PYTHON" -c 'import sys; print(*sys.version_info[:2], sep=".")' 2>/dev/null || echo "?")
+    venv_version=$("$VENV/bin/python" -c 'import sys; print(*sys.version_info[:2], sep=".")')
+    if [[ "$wanted_version" != "$venv_version" ]]; then
+        say "warning: PYTHON=$PYTHON (Python $wanted_version) is not used: $VENV exists with Python $venv_version"
+        say "  to rebuild it with $PYTHON: rm -rf $VENV, then run this again"
+    fi
+fi
 if ! venv_ok; then
     python=$(find_python) || die "no supported Python (${SUPPORTED_PYTHONS[*]}) found (looked at ${PYTHON:-python3.13, python3.12, python3.11, python3}).
   Install one, then run this again:

@@ -16,7 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # also done by pyproject's pythonpath; harmless twice
     sys.path.insert(0, str(REPO_ROOT))
 
-#: The offline mirror beside the repository (see README, "Offline use").
+#: The offline mirror beside the repository (docs/configuration.md, "Offline use").
 DEFAULT_MIRROR = REPO_ROOT.parent / "shared" / "mnist"
 
 
@@ -45,6 +45,25 @@ def mirror_environment() -> dict[str, str]:
     if mirror is None:
         pytest.skip("no MNIST mirror (set MNIST_MIRROR)")
     return os.environ | {"MNIST_MIRROR": mirror}
+
+
+#: Fixtures that run the real Snakemake: a test using one is marked `process` (below), as if
+#: it carried @pytest.mark.process itself.
+PROCESS_FIXTURES = {"tiny_report", "fabricated"}
+#: Fixtures that hold the real MNIST arrays: a test using one is marked `mnist` (it builds the
+#: arrays from the mirror once per session, and usually trains on them for seconds).
+MNIST_FIXTURES = {"mnist_root", "mnist_arrays"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that start Snakemake through a fixture of PROCESS_FIXTURES as `process`,
+    those that use the real MNIST arrays as `mnist` (`make test-fast` runs the others)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if PROCESS_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.process)
+        if MNIST_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.mnist)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ import pytest
 
 from conftest import mirror_environment, snakemake_command
 
+pytestmark = pytest.mark.process
+
 SMALL = {  # 2 lrs x 2 seeds, long enough (several seconds per job) for a second run to meet the first
     "training": {"epochs": 400, "seeds": [0, 1]},
     "grid": {"batch_sizes": [], "subset_sizes": [500], "subset_batch_size": 50, "learning_rates": [0.01, 0.03]},

@@ -244,6 +244,7 @@ def snakemake(repo_root, *args, cwd=None, timeout=300):
     )
 
 
+@pytest.mark.process
 def test_dry_run_plans_the_whole_grid(repo_root, tmp_path):
     result = snakemake(
         repo_root, "-n", "--cores", "2", "--directory", str(tmp_path), "--configfile", str(repo_root / "config.yaml")
@@ -307,6 +308,7 @@ BAD_RUNS = [
 ]
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("override, entries, key, allowed", BAD_RUNS, ids=[b[2].split(" ")[0] for b in BAD_RUNS])
 def test_snakemake_rejects_a_bad_config_before_any_job(repo_root, tmp_path, override, entries, key, allowed):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(with_override(TINY, override)))

@@ -152,6 +152,7 @@ def test_https_file_urls_and_folders_are_accepted():
 SOURCES = ["resources/mnist/sources.json"]
 
 
+@pytest.mark.process
 def test_a_mirror_serving_a_wrong_file_keeps_the_verified_ones(http_mirror, tmp_path):
     """A local mirror with train-labels under the test-labels name: the three verified files are
     kept; an http:// mirror is refused until allowed; the retry fetches only the missing file."""

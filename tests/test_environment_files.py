@@ -1,4 +1,4 @@
-"""The environment files agree with each other, with the running interpreter, and with the README.
+"""The environment files agree with each other, with the running interpreter, and with the docs.
 
 requirements.txt is the one list of pins; environment.yml installs it through pip (or, if it
 ever lists packages itself, must list the same pins); the venv that runs these tests must
@@ -124,6 +124,7 @@ def test_running_python_is_a_supported_one():
     assert running in supported, f"tests run on Python {running}; setup/bootstrap.sh supports {supported}"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("script", ["setup/bootstrap.sh", ".ci/run"])
 def test_shell_scripts_parse(script):
     bash = shutil.which("bash")
@@ -152,6 +153,7 @@ def test_ci_runs_the_readme_test_command():
     assert re.search(r"^\s*make test\b", ci, re.M), ".ci/run must run `make test`, the README's test command"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("target", ["help", "bootstrap", "report", "quick", "test", "lint", "bench", "clean"])
 def test_makefile_has_target(target):
     make = shutil.which("make")
@@ -161,20 +163,120 @@ def test_makefile_has_target(target):
     assert result.returncode == 0, f"make -n {target}: {result.stderr}"
 
 
-def test_readme_configuration_table_matches_the_schema_defaults():
-    """Every key of the README's configuration table exists in the schema, and a default written
+def test_configuration_table_matches_the_schema_defaults():
+    """Every key of the configuration table (docs/configuration.md) exists in the schema, and a default written
     as a single YAML value (e.g. `3`, `[0]`, `null`) is the schema's default."""
     schema = yaml.safe_load((REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    readme = (REPO_ROOT / "README.md").read_text()
+    readme = (REPO_ROOT / "docs" / "configuration.md").read_text()
     rows = re.findall(r"^\| `([a-z_]+\.[a-z_0-9]+)`(?:, `[a-z_.0-9]+`)* \| ([^|]*) \|", readme, re.M)
-    assert len(rows) >= 15, "README.md's configuration table was not found"
+    assert len(rows) >= 15, "docs/configuration.md's configuration table was not found"
     checked = 0
     for key, written in rows:
         section, name = key.split(".")
         prop = schema["properties"][section]["properties"].get(name)
-        assert prop is not None, f"README.md documents {key}, which the schema does not have"
+        assert prop is not None, f"docs/configuration.md documents {key}, which the schema does not have"
         value = re.fullmatch(r"`([^`]*)`", written.strip())
         if value:
-            assert yaml.safe_load(value.group(1)) == prop.get("default"), f"README.md: {key} defaults to {written}"
+            assert yaml.safe_load(value.group(1)) == prop.get("default"), (
+                f"docs/configuration.md: {key} defaults to {written}"
+            )
             checked += 1
     assert checked >= 15
+
+
+# ---- per-stage conda environments (workflow/envs/, snakemake --sdm conda) -----------------
+
+ENV_DIR = REPO_ROOT / "workflow" / "envs"
+#: Distribution of an imported top-level name, where the two differ (markupsafe comes with jinja2).
+DISTRIBUTION = {"yaml": "pyyaml", "tensorflow": "tensorflow-cpu", "markupsafe": "jinja2"}
+
+
+def stage_env(path: Path) -> dict[str, str]:
+    """{distribution: version} of a stage env's pip section, after checking its conda part."""
+    env = yaml.safe_load(path.read_text())
+    assert env["channels"] == ["conda-forge"], path.name
+    conda_deps = [dep for dep in env["dependencies"] if isinstance(dep, str)]
+    assert "python=3.11" in conda_deps and "pip" in conda_deps, f"{path.name}: {conda_deps}"
+    pip_sections = [dep["pip"] for dep in env["dependencies"] if isinstance(dep, dict)]
+    assert len(pip_sections) == 1, path.name
+    return pins([str(line) for line in pip_sections[0]], path.name)
+
+
+def rule_envs() -> dict[str, list[str]]:
+    """{rule: the env files it may use}; the training rules choose by backend (training_env)."""
+    from test_code_digests import rule_blocks
+
+    common = (REPO_ROOT / "workflow" / "rules" / "common.smk").read_text()
+    assert 'return "../envs/numpy.yaml" if wildcards.backend == grid.NUMPY else "../envs/frameworks.yaml"' in common
+    envs = {}
+    for rule, block in rule_blocks().items():
+        found = re.search(r"\n    conda:\n        (\S+)\n", block)
+        assert found, f"rule {rule} declares no conda environment"
+        value = found.group(1)
+        envs[rule] = ["numpy.yaml", "frameworks.yaml"] if value == "training_env" else [value.strip('"')]
+        assert value == "training_env" or value.startswith('"../envs/'), f"rule {rule}: conda {value}"
+    return {rule: [Path(e).name for e in files] for rule, files in envs.items()}
+
+
+def imported_distributions(script: str, extra: tuple[str, ...] = ()) -> set[str]:
+    """Distributions of the third-party packages a script's code imports (code_deps closure)."""
+    import ast
+
+    from mnist_sgd.code_deps import code_files
+
+    names = set()
+    for path in code_files(REPO_ROOT, script, extra):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    third_party = {n for n in names if n not in sys.stdlib_module_names and n != "mnist_sgd"}
+    return {canonicalize_name(DISTRIBUTION.get(n, n)) for n in third_party}
+
+
+def test_stage_envs_pin_the_versions_of_requirements_txt():
+    files = sorted(ENV_DIR.glob("*.yaml"))
+    assert [f.name for f in files] == ["frameworks.yaml", "numpy.yaml", "report.yaml"]
+    required = requirements_pins()
+    for path in files:
+        for name, version in stage_env(path).items():
+            assert required.get(name) == version, (
+                f"{path.name}: {name}=={version}, requirements.txt: {required.get(name)}"
+            )
+    report = yaml.safe_load((ENV_DIR / "report.yaml").read_text())
+    assert "pango" in report["dependencies"], "WeasyPrint needs Pango from conda-forge"
+
+
+def test_each_rule_env_holds_what_its_code_imports_and_no_env_holds_more():
+    """Every rule's env has each package its script's code imports (training: per backend), and
+    each env's packages are all needed by some rule that uses it: the smallest env per rule."""
+    from test_code_digests import rule_scripts
+
+    from mnist_sgd import grid
+
+    scripts, envs = rule_scripts(), rule_envs()
+    assert set(envs) == set(scripts)
+    needed_by_env: dict[str, set[str]] = {}
+    for rule, script in scripts.items():
+        if script == "scripts/train.py":  # one env per backend
+            needs = [
+                (
+                    "numpy.yaml" if b == grid.NUMPY else "frameworks.yaml",
+                    imported_distributions(script, (f"mnist_sgd.train.backends.{b}_backend",)),
+                )
+                for b in grid.BACKENDS
+            ]
+        elif script == "scripts/render_report.py":  # the section modules are imported by name
+            from mnist_sgd.report.sections import TITLES
+
+            sections = tuple(f"mnist_sgd.report.sections.{name}" for name in TITLES)
+            needs = [(envs[rule][0], imported_distributions(script, sections))]
+        else:
+            needs = [(envs[rule][0], imported_distributions(script))]
+        for env, distributions in needs:
+            held = set(stage_env(ENV_DIR / env))
+            assert distributions <= held, f"rule {rule} imports {sorted(distributions - held)}, not in {env}"
+            needed_by_env.setdefault(env, set()).update(distributions)
+    for env, needed in needed_by_env.items():
+        assert set(stage_env(ENV_DIR / env)) == needed, f"{env} holds packages no rule using it imports"

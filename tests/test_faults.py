@@ -192,6 +192,7 @@ def recover(workdir: Path, env: dict) -> None:
     snakemake(workdir, env, "--unlock", timeout=120)
 
 
+@pytest.mark.process
 def test_sigkill_during_download_training_and_rendering_then_recovery(reference, environment, slow_mirror, tmp_path):
     work = tmp_path
     url, train_images_started = slow_mirror
@@ -245,6 +246,7 @@ def copy_workdir(src: Path, dest: Path) -> Path:
     return dest
 
 
+@pytest.mark.process
 def test_a_changed_cached_array_stops_the_training_job(reference, environment, tmp_path):
     work = copy_workdir(reference, tmp_path / "work")
     flipped, truncated = work / layout.array("val", "images"), work / layout.array("test", "labels")
@@ -284,6 +286,7 @@ def read_table(workdir: Path, name: str):
     return read_tables({t: workdir / layout.table(t) for t in layout.TABLES})[name]
 
 
+@pytest.mark.process
 def test_every_run_is_in_the_tables_and_the_report_says_what_diverged(reference):
     runs, epochs = read_table(reference, "runs"), read_table(reference, "epochs")
     assert len(runs) == len(RUNS) and len(epochs.groupby(["batch_size", "lr", "seed"])) == len(RUNS)
@@ -299,6 +302,7 @@ def test_every_run_is_in_the_tables_and_the_report_says_what_diverged(reference)
     assert "The learning rate 0.5 diverged at every B, in epoch 1 at every seed." in text
 
 
+@pytest.mark.process
 def test_hostile_title_and_author_are_text_in_the_report_and_reach_no_shell(reference, environment):
     html = (reference / layout.report("html")).read_text()
     assert "<script>alert(1)" not in html and "<script" not in html  # autoescaped, not markup
@@ -309,6 +313,7 @@ def test_hostile_title_and_author_are_text_in_the_report_and_reach_no_shell(refe
     assert (Path(environment["HOME"]) / "canary").read_text() == "still here"
 
 
+@pytest.mark.process
 def test_a_nan_written_into_a_history_is_reported_not_dropped(reference, environment, tmp_path):
     work = copy_workdir(reference, tmp_path / "work")
     key = layout.run_key("numpy", 100, 500, "0.03", 0)
@@ -331,6 +336,7 @@ def test_a_nan_written_into_a_history_is_reported_not_dropped(reference, environ
     assert "3 Role of the batch size" in pdf_text(work / layout.report("pdf"))
 
 
+@pytest.mark.process
 def test_a_training_set_of_identical_images_still_gives_a_report(reference, environment, tmp_path):
     from mnist_sgd.atomic import write_npy
 
@@ -367,6 +373,7 @@ def limited(n_bytes: int):
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (n_bytes, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
 
+@pytest.mark.process
 def test_a_write_beyond_the_file_size_limit_leaves_nothing_behind(tmp_path, repo_root):
     import sys
 
@@ -408,6 +415,7 @@ def test_an_output_folder_that_cannot_be_created_or_written(tmp_path):
         folder.chmod(0o755)
 
 
+@pytest.mark.process
 def test_disk_full_while_the_arrays_are_built_then_a_clean_rebuild(reference, environment, tmp_path):
     work = copy_workdir(reference, tmp_path / "work")
     shutil.rmtree(work / "results" / "data")

@@ -110,6 +110,7 @@ def test_the_last_allowed_round_proposes_nothing_and_says_the_budget_ran_out():
     assert {c["lr"]: c["round"] for c in second["candidates"]} == {0.0003: 1, 0.001: 0, 0.003: 0}
 
 
+@pytest.mark.process
 def test_the_lr_search_reads_runs_without_the_training_imports():
     """lr_search_round, choose_lr and compare_backends run dozens of times per build, each a
     fresh process: reading runs must not import Numba or SciPy (about 0.5 s each)."""

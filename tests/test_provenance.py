@@ -2,9 +2,12 @@
 
 import subprocess
 
+import pytest
+
 from mnist_sgd.provenance import git_state
 
 
+@pytest.mark.process
 def test_git_state_names_each_changed_file_in_full(tmp_path):
     def git(*args):
         subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)

@@ -32,6 +32,8 @@ import yaml
 from conftest import REPO_ROOT, local_mnist_mirror
 from mnist_sgd import grid, layout
 
+pytestmark = pytest.mark.process
+
 CLUSTER_SCRIPT = REPO_ROOT / ".ci" / "slurm-cluster.sh"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -56,8 +58,8 @@ N_TRAIN_JOBS = 3  # a grid job (rule train_grid) per NumPy point + the PyTorch r
 
 #: What this test changes in profiles/slurm, on the command line (never in the user's file):
 #: the CI cluster's partition, no account (a command-line --default-resources replaces the
-#: profile's whole block, so memory and runtime are repeated), squeue for the status (no
-#: accounting database), and a short wait before status checks. The plugin (2.8.0) checks
+#: profile's whole block, so memory and runtime are repeated) and a short wait before status
+#: checks. The status command is the profile's own (squeue: the CI cluster has no accounting). The plugin (2.8.0) checks
 #: that many seconds after a check that saw a job finish, then 10 s longer after each check
 #: that saw none: with 3, a SLURM job is seen within about 3, 16 or 39 s of its submission.
 #: A point's job here takes 11-14 s (a Snakemake start-up per job and one more per run), so
@@ -70,8 +72,6 @@ CI_OVERRIDES = [
     "slurm_partition=debug",
     "mem_mb=2000",
     "runtime=15",
-    "--slurm-status-command",
-    "squeue",
     "--slurm-init-seconds-before-status-checks",
     "3",
 ]
@@ -101,29 +101,27 @@ def slurm_cluster():
         assert stop.returncode == 0, stop.stdout + stop.stderr
 
 
-def snakemake(workdir: Path, *args: str, timeout: int = 900) -> tuple[subprocess.CompletedProcess, float]:
-    """Run the workflow on the tiny grid in workdir; the process and its wall time in seconds."""
+def mirror_env() -> dict[str, str]:
     mirror = local_mnist_mirror()
     if mirror is None:
         pytest.skip("no MNIST mirror (set MNIST_MIRROR)")
-    # targets first: --default-resources takes every following word as a resource
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        *TARGETS,
-        "--snakefile",
-        str(REPO_ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        *args,
-    ]
+    return os.environ | {"MNIST_MIRROR": mirror}
+
+
+def command(workdir: Path, targets: list[str], *args: str) -> list[str]:
+    """Snakemake on the config in workdir/config.yaml; targets first: --default-resources takes
+    every following word as a resource."""
+    return [sys.executable, "-m", "snakemake", *targets, "--snakefile", str(REPO_ROOT / "Snakefile"),
+            "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]  # fmt: skip
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> tuple[subprocess.CompletedProcess, float]:
+    """Run the workflow on the tiny grid in workdir; the process and its wall time in seconds."""
+    env = mirror_env()
     t0 = time.monotonic()
     result = subprocess.run(
-        cmd,
-        env=os.environ | {"MNIST_MIRROR": mirror},
+        command(workdir, TARGETS, *args),
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -368,3 +366,117 @@ def test_rerun_submits_nothing(grid_runs):
         f"{sbatch_calls(output)} sbatch calls for {len(submissions(output))} SLURM jobs)",
         stacklevel=2,
     )
+
+
+# ---- a retry asks for more memory and time ------------------------------------------------
+
+PROFILE = ["--workflow-profile", str(REPO_ROOT / "profiles" / "slurm"), *CI_OVERRIDES]
+#: The grid job of NumPy at B = 50 (rule train_grid, 2 lrs, a group job of its point) and the
+#: least-squares floor: what the first attempt asks for (workflow/rules/train.smk), doubled
+#: on the retry (MB, minutes).
+RETRIED = {
+    "point_numpy_b50_n5000": {"mem_mb": 2000, "minutes": 5 * len(GRID["grid"]["learning_rates"])},
+    "least_squares_floor": {"mem_mb": 1500, "minutes": 10},
+}
+
+
+def scontrol_job(slurm_id: str) -> dict[str, str]:
+    """``scontrol show job`` as a dict (finished jobs stay MinJobAge = 300 s on the CI cluster)."""
+    shown = subprocess.run(["scontrol", "-o", "show", "job", slurm_id], capture_output=True, text=True, check=True)
+    return dict(re.findall(r"(\w+)=(\S*)", shown.stdout))
+
+
+def minutes(limit: str) -> int:
+    """SLURM's TimeLimit ``[D-]HH:MM:SS`` in minutes."""
+    days, _, clock = limit.rpartition("-")
+    h, m, s = (int(x) for x in clock.split(":"))
+    return int(days or 0) * 1440 + h * 60 + m + (s > 0)
+
+
+def test_a_killed_job_is_resubmitted_with_more_memory_and_time(grid_runs, tmp_path):
+    """The first SLURM job of the NumPy grid job and of the floor is killed (scancel, as a node
+    failure or a limit would); Snakemake submits each again with twice the memory and time,
+    it succeeds, and its numbers equal the local run's."""
+    local_dir = grid_runs[0]
+    workdir = tmp_path / "retry"
+    workdir.mkdir()
+    (workdir / "config.yaml").write_text(yaml.safe_dump(GRID))
+    targets = [layout.lr_choice("numpy", 50, 5000), layout.floor(5000, 0)]
+    log = tmp_path / "snakemake.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            command(workdir, targets, *PROFILE), env=mirror_env(), stdout=out, stderr=subprocess.STDOUT
+        )
+        killed: dict[str, str] = {}  # RETRIED key -> SLURM id of the first attempt
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and len(killed) < len(RETRIED) and time.monotonic() < deadline:
+            queue = subprocess.run(["squeue", "-h", "-o", "%i|%k|%T"], capture_output=True, text=True).stdout
+            for line in queue.splitlines():
+                slurm_id, comment, state = line.split("|")
+                key = next((k for k in RETRIED if k in comment), None)
+                if key and key not in killed and state in ("PENDING", "CONFIGURING", "RUNNING"):
+                    subprocess.run(["scancel", slurm_id], check=True)
+                    killed[key] = slurm_id
+            time.sleep(0.2)
+        proc.wait(timeout=600)
+    output = log.read_text()
+    assert proc.returncode == 0, output[-6000:]
+    assert sorted(killed) == sorted(RETRIED), (killed, output[-4000:])
+
+    jobs = {slurm_id: scontrol_job(slurm_id) for slurm_id in submissions(output)}
+    for key, first_id in killed.items():
+        attempts = [i for i, job in jobs.items() if key in job["Comment"]]
+        assert attempts[0] == first_id and len(attempts) == 2, (key, attempts)
+        first, second = jobs[attempts[0]], jobs[attempts[1]]
+        assert first["JobState"] == "CANCELLED" and second["JobState"] == "COMPLETED", (first, second)
+        asked = {"mem_mb": int(first["MinMemoryNode"].rstrip("M")), "minutes": minutes(first["TimeLimit"])}
+        assert asked == RETRIED[key], (key, first)
+        again = {"mem_mb": int(second["MinMemoryNode"].rstrip("M")), "minutes": minutes(second["TimeLimit"])}
+        assert again == {k: 2 * v for k, v in RETRIED[key].items()}, (key, second)
+
+    # the retried jobs' results, bit for bit those of the local run
+    for lr in GRID["grid"]["learning_rates"]:
+        run = layout.run_key("numpy", 50, 5000, grid.format_lr(lr), 0)
+        for name in layout.RUN_FILES:
+            a, b = local_dir / "results" / "runs" / run / name, workdir / "results" / "runs" / run / name
+            if name == "history.csv":
+                with open(a, newline="") as fa, open(b, newline="") as fb:
+                    rows = [[{k: v for k, v in r.items() if not k.endswith("_seconds")} for r in csv.DictReader(f)]
+                            for f in (fa, fb)]  # fmt: skip
+                assert rows[0] == rows[1], run
+            elif name == "weights.npz":
+                with np.load(a) as wa, np.load(b) as wb:
+                    assert all(wa[k].tobytes() == wb[k].tobytes() for k in wa.files), run
+    floor = layout.floor(5000, 0)
+    assert json.loads((workdir / floor).read_text()) == json.loads((local_dir / floor).read_text())
+
+
+# ---- no silent wait on a cluster without accounting -----------------------------------------
+
+
+def test_the_shipped_profile_queries_squeue():
+    profile = yaml.safe_load((REPO_ROOT / "profiles" / "slurm" / "profile.yaml").read_text())
+    assert profile["slurm-status-command"] == "squeue"
+    assert profile["slurm-init-seconds-before-status-checks"] * 3 <= 300  # SLURM's default MinJobAge
+
+
+@pytest.mark.parametrize(
+    ("setting", "fix"),
+    [
+        (["--slurm-status-command", "sacct"], "--slurm-status-command squeue"),
+        # squeue, but MinJobAge (300 s here) < 3 x 200 s: the plugin would fall back to sacct
+        (["--slurm-init-seconds-before-status-checks", "200"], "--slurm-init-seconds-before-status-checks 100"),
+    ],
+)
+def test_without_accounting_a_run_that_would_ask_sacct_stops_at_once(slurm_cluster, tmp_path, setting, fix):
+    accounting = subprocess.run(["sacct", "-n", "-X"], capture_output=True, text=True)
+    if accounting.returncode == 0:
+        pytest.skip("this cluster has accounting: sacct answers")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(GRID))
+    result, seconds = snakemake(tmp_path, *PROFILE, *setting, timeout=120)
+    output = output_of(result)
+    assert result.returncode != 0, output[-3000:]
+    assert "sacct: Slurm accounting storage is disabled" in output, output[-3000:]
+    assert "Fix:" in output and fix in output, output[-3000:]
+    assert submissions(output) == [] and "sbatch" not in output
+    assert seconds < 60

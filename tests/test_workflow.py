@@ -10,6 +10,8 @@ import pytest
 from conftest import mirror_environment, snakemake_command
 from mnist_sgd import grid
 
+pytestmark = pytest.mark.process
+
 TINY = {
     "training": {"epochs": 3, "seeds": [0]},
     "grid": {"batch_sizes": [], "subset_sizes": [500], "subset_batch_size": 50, "learning_rates": [0.01, 0.03, 0.5]},

@@ -1,20 +1,20 @@
 # Config validation, the experiment grid and the input functions shared by every rule.
 # Every path comes from mnist_sgd/layout.py (imported as `layout`).
 import functools
+import glob
 import json
 import sys
 from pathlib import Path
 
 from snakemake_interface_executor_plugins.settings import SharedFSUsage
 
-# Rule scripts import the repository's package: put it on the path of this process and,
-# through PYTHONPATH, of every job (local, --use-conda, or on a cluster node).
-sys.path.insert(0, workflow.basedir)
+# The package reaches every job without PYTHONPATH (which Snakemake removes in conda jobs):
+# scripts/mnist_sgd links to ../mnist_sgd, and Snakemake puts a rule script's own folder on
+# the script's sys.path in every kind of job (local, cluster, --sdm conda or apptainer).
+# This process imports the package the same way.
+sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from mnist_sgd.job import add_to_pythonpath
-
-add_to_pythonpath(workflow.basedir)
-from mnist_sgd import grid, layout
+from mnist_sgd import code_deps, grid, layout, slurm_status
 from mnist_sgd.config import ConfigError, validate_config
 from mnist_sgd.data.download import MNIST_SHA256
 
@@ -30,7 +30,7 @@ MNIST = {layout.mnist_input(name): layout.mnist_file(name) for name in sorted(MN
 
 # Rules that run on the host Snakemake runs on, also under a cluster executor: the download
 # needs the internet (compute nodes often have none), and the others take seconds, less
-# than a cluster submission costs (measured on SLURM: README, "Run on a cluster").
+# than a cluster submission costs (measured on SLURM: docs/performance.md).
 localrules:
     download_mnist,
     mnist_sources,
@@ -55,6 +55,30 @@ wildcard_constraints:
     round=r"[0-9]+",
 
 
+# Under the SLURM executor, stop before the first submission where the plugin could never see
+# a job finish (no accounting and no usable squeue: mnist_sgd/slurm_status.py).
+onstart:
+    if workflow.executor_plugin is not None and workflow.executor_plugin.name == "slurm":
+        settings = workflow.executor_settings
+        try:
+            slurm_status.check(settings.status_command, settings.init_seconds_before_status_checks)
+        except slurm_status.StatusCheckError as err:
+            raise WorkflowError(str(err)) from None
+
+
+# ---- resources that grow on retry ----------------------------------------------------
+
+#: A retry asks for this many times the memory and time of the attempt before: a job killed
+#: for its memory or time limit would fail the same way again with the same request.
+RETRY_GROWTH = 2
+
+
+def per_attempt(first):
+    """A resource (mem_mb, runtime) of ``first`` on a job's first attempt, RETRY_GROWTH times
+    more on each retry (profiles/slurm: `retries: 1`)."""
+    return lambda wildcards, attempt: first * RETRY_GROWTH ** (attempt - 1)
+
+
 # ---- wildcard patterns of the job keys ---------------------------------------------
 
 RUN = layout.run_key("{backend}", "{batch}", "{n}", "{lr}", "{seed}")
@@ -71,8 +95,8 @@ ARRAYS = {layout.array_input(s, k): layout.array(s, k) for s in layout.SPLITS fo
 #: the working directory is shared (locally, and on a cluster's shared file system):
 #: - the six cached arrays read by rules train and least_squares_floor: the manifest stands for
 #:   them (build_arrays writes it last; every job checks each array against the SHA-256 it
-#:   records before use). As inputs of the 2,500 training jobs of a 40-seed grid they cost a
-#:   quarter of the time `snakemake -n` took;
+#:   records before use). As inputs of every training job of a large grid they made planning
+#:   much slower (docs/performance.md);
 #: - the training jobs' benchmark files, which rule aggregate reads; each is written with its job's
 #:   outputs, which are inputs of aggregate.
 #: Without a shared file system a storage plugin stages the inputs of a job: then they are inputs.
@@ -102,31 +126,35 @@ def grid_job_files():
 
 
 @functools.cache
-def code_digest(*patterns):
-    """SHA-256 of the files a rule's numbers depend on (globs relative to the repository).
+def code_digest(script, extra_modules=(), assets=()):
+    """Digest of the code behind a rule's numbers: its script (path relative to the repository),
+    every package module the script imports, directly or through other modules (found from the
+    imports: mnist_sgd/code_deps.py), ``extra_modules`` it imports by a computed name, and the
+    files matching the ``assets`` globs it reads (templates, stylesheet, captions).
 
     Given as a `params:` value, so that Snakemake's params trigger reruns a job when that
-    code changes, and not when a file is merely touched.
+    code changes, and not when a file is merely touched or another module changes.
     """
-    import glob
-    import hashlib
-
-    digest = hashlib.sha256()
-    for pattern in patterns:
-        for path in sorted(glob.glob(f"{workflow.basedir}/{pattern}")):
-            digest.update(open(path, "rb").read())
-    return digest.hexdigest()[:16]
+    root = Path(workflow.basedir)
+    files = code_deps.code_files(root, script, extra_modules)
+    files += [Path(f) for pattern in assets for f in glob.glob(str(root / pattern))]
+    return code_deps.digest(root, files)
 
 
 def training_code(wildcards):
-    """Digest of the code behind a training run's numbers: the shared training modules and its
-    own backend (a change in one backend does not rerun the others' runs)."""
-    return code_digest(
-        *[f"mnist_sgd/train/{m}.py" for m in ("sgd", "kernels", "minibatches", "loop", "run", "run_files")],
-        "mnist_sgd/train/backends/__init__.py",
-        f"mnist_sgd/train/backends/{wildcards.backend}_backend.py",
-        "mnist_sgd/data/dataset.py",
-    )
+    """Digest of the code behind a training run's numbers: scripts/train.py with what it imports,
+    and its own backend, which mnist_sgd.train.backends imports by name when the run starts (a
+    change in one backend does not rerun the others' runs)."""
+    return code_digest("scripts/train.py", (f"mnist_sgd.train.backends.{wildcards.backend}_backend",))
+
+
+# ---- software environments (snakemake --sdm conda) ---------------------------------
+
+
+def training_env(wildcards):
+    """The conda environment of a training job: NumPy's stage for the numpy backend, the
+    frameworks' stage (TensorFlow, PyTorch) for the others (workflow/envs/)."""
+    return "../envs/numpy.yaml" if wildcards.backend == grid.NUMPY else "../envs/frameworks.yaml"
 
 
 # ---- the grid ----------------------------------------------------------------------
@@ -211,7 +239,8 @@ def report_files():
 def all_targets(wildcards):
     """Everything `snakemake` builds by default: the report, and what it is built from that no
     other target already requires (the NumPy runs come with the lr choices, the framework runs
-    with their comparisons): listing every run here cost planning a 40-seed grid 2 s."""
+    with their comparisons): listing every run here slows the planning of a large grid
+    (docs/performance.md)."""
     return [
         *report_files(),
         *floor_files(),
@@ -248,8 +277,7 @@ def search_rounds(wildcards):
     """Every round of the lr search at a point, 0 to lr_search.max_rounds. A round after the one
     that proposed no further lr tries nothing new and repeats its choice, so a point's round
     files are known before any has run: Snakemake then resolves a finished search in one
-    checkpoint pass over the DAG instead of one pass per round (planning the 40-seed grid:
-    2 passes over its 2,900 jobs instead of 4)."""
+    checkpoint pass over the DAG instead of one pass per round (docs/performance.md)."""
     return [
         layout.lr_round(wildcards.backend, wildcards.batch, wildcards.n, r)
         for r in range(config["lr_search"]["max_rounds"] + 1)

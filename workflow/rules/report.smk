@@ -2,6 +2,7 @@
 # assignment report as self-contained HTML and as PDF. Tables, figures and the PDF are also
 # registered for Snakemake's own report (`snakemake --report results/snakemake-report.html`).
 from mnist_sgd.report.catalog import caption_name, figure_names, snakemake_report_entry
+from mnist_sgd.report.sections import TITLES as SECTION_TITLES
 from mnist_sgd.provenance import git_state
 
 REPORT_FIGURES = figure_names(config)
@@ -25,15 +26,10 @@ rule aggregate:
     benchmark:
         layout.benchmark("aggregate", "aggregate")
     conda:
-        "../../environment.yml"
+        "../envs/report.yaml"
     params:
         benchmarks=run_benchmarks,  # read from here unless they are inputs (see INPUTS_STAGED)
-        code=code_digest(
-            "mnist_sgd/aggregate/tables.py",
-            "mnist_sgd/aggregate/run_notes.py",
-            "mnist_sgd/aggregate/lr_choice_table.py",
-            "mnist_sgd/aggregate/job_costs.py",
-        ),
+        code=code_digest("scripts/aggregate.py"),
     message:
         "Collecting every run into tidy tables (results/tables/)"
     script:
@@ -57,10 +53,10 @@ rule paired_tests:
     benchmark:
         layout.benchmark("paired_tests", "paired_tests")
     conda:
-        "../../environment.yml"
+        "../envs/report.yaml"
     params:
         run_keys=searched_run_keys,  # of the weights, in their order
-        code=code_digest("mnist_sgd/aggregate/paired.py", "mnist_sgd/stats.py"),
+        code=code_digest("scripts/paired_tests.py"),
     message:
         "Paired tests (McNemar) of the models the report compares, from their saved weights"
     script:
@@ -81,17 +77,9 @@ rule figures:
     benchmark:
         layout.benchmark("figures", "figures")
     conda:
-        "../../environment.yml"
+        "../envs/report.yaml"
     params:
-        code=code_digest(
-            "mnist_sgd/report/*figures.py",
-            "mnist_sgd/report/plotting.py",
-            "mnist_sgd/report/catalog.py",
-            "mnist_sgd/report/queries.py",
-            "mnist_sgd/aggregate/tables.py",
-            "mnist_sgd/stats.py",
-            "mnist_sgd/grid.py",
-        ),
+        code=code_digest("scripts/figures.py"),
     message:
         "Drawing the report's figures (results/figures/)"
     script:
@@ -111,11 +99,11 @@ rule provenance:
     benchmark:
         layout.benchmark("provenance", "provenance")
     conda:
-        "../../environment.yml"
+        "../envs/report.yaml"
     params:
         config=config,
         repo=workflow.basedir,
-        code=code_digest("mnist_sgd/provenance.py", "mnist_sgd/aggregate/job_costs.py"),
+        code=code_digest("scripts/provenance.py"),
         # a new commit or a dirty tree re-records provenance (and so re-renders the report)
         git=git_state(workflow.basedir),
     message:
@@ -146,23 +134,21 @@ rule render_report:
     benchmark:
         layout.benchmark("render_report", "render_report")
     conda:
-        "../../environment.yml"
+        "../envs/report.yaml"
     params:
         figure_names=REPORT_FIGURES,
-        # the templates, captions and stylesheet are read from the repository, and the report
-        # shows the source of the data and SGD code: their digest reruns the rule on a change
+        # the report shows the source of the SGD and data code it imports; the templates,
+        # captions and stylesheet are read from the repository: a change in any reruns the rule
         code=code_digest(
-            "mnist_sgd/report/*.py",
-            "mnist_sgd/report/sections/*.py",
-            "mnist_sgd/data/download.py",
-            "mnist_sgd/data/idx.py",
-            "mnist_sgd/data/dataset.py",
-            "mnist_sgd/train/sgd.py",
-            "mnist_sgd/grid.py",
-            "report/captions/*",
-            "report/templates/*.j2",
-            "report/templates/sections/*.j2",
-            "report/*.css",
+            "scripts/render_report.py",
+            # the section modules are imported by name (render.section_facts)
+            extra_modules=tuple(f"mnist_sgd.report.sections.{name}" for name in SECTION_TITLES),
+            assets=(
+                f"{layout.REPORT_TEMPLATES}/*.j2",
+                f"{layout.REPORT_TEMPLATES}/sections/*.j2",
+                layout.caption("*"),
+                layout.REPORT_STYLESHEET,
+            ),
         ),
     message:
         "Rendering the assignment report (results/report/report.html and report.pdf)"

@@ -18,7 +18,7 @@ rule time_sgd_step:
     benchmark:
         layout.benchmark("time_sgd_step", "time_sgd_step")
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     threads: 1
     resources:
         mem_mb=3000,
@@ -28,12 +28,7 @@ rule time_sgd_step:
         dtype=config["training"]["dtype"],
         epochs=config["timing"]["epochs"],
         examples=config["timing"]["examples"],
-        code=code_digest(
-            "mnist_sgd/step_timing.py",
-            "mnist_sgd/train/sgd.py",
-            "mnist_sgd/train/kernels.py",
-            "mnist_sgd/train/minibatches.py",
-        ),
+        code=code_digest("scripts/time_sgd_step.py"),
     message:
         "Timing the textbook SGD step and the compiled kernel per batch size ({output})"
     script:

@@ -25,10 +25,10 @@ rule draw_subset:
     log:
         layout.log("draw_subset", SUBSET),
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         n_total=config["data"]["n_train"],
-        code=code_digest("mnist_sgd/train/minibatches.py"),
+        code=code_digest("scripts/draw_subset.py"),
     message:
         "Drawing the training subset N'={wildcards.n} (seed {wildcards.seed})"
     script:
@@ -48,11 +48,13 @@ rule train:
         layout.benchmark("train", RUN)
     priority: train_priority
     conda:
-        "../../environment.yml"
+        training_env
     threads: 1
+    # what the heaviest backend (TensorFlow) and the longest runs (B = 1) were measured to need,
+    # with a margin (docs/performance.md). Doubled on each retry.
     resources:
-        mem_mb=3000,
-        runtime=60,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(10),
     params:
         **TRAINING_PARAMS,
         lrs=run_lrs,
@@ -76,11 +78,12 @@ rule train_grid:
         layout.benchmark("train_grid", GRID_JOB)
     priority: train_priority
     conda:
-        "../../environment.yml"
+        training_env
     threads: 1
+    # a point's lr grid one lr after another: 5 minutes per lr. Doubled on each retry.
     resources:
-        mem_mb=3000,
-        runtime=60 * len(config["grid"]["learning_rates"]),
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(5 * len(config["grid"]["learning_rates"])),
     params:
         **TRAINING_PARAMS,
         lrs=grid.grid_lr_texts(config),
@@ -102,21 +105,16 @@ rule least_squares_floor:
     benchmark:
         layout.benchmark("least_squares_floor", SUBSET)
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     threads: 1
+    # the full training set's floor, measured, with a margin (docs/performance.md). Doubled on each retry.
     resources:
-        mem_mb=4000,
+        mem_mb=per_attempt(1500),
+        runtime=per_attempt(10),
     params:
         arrays=ARRAYS,
         bias=config["training"]["bias"],
-        code=code_digest(
-            "mnist_sgd/data/dataset.py",
-            "mnist_sgd/train/floor.py",
-            "mnist_sgd/train/kernels.py",
-            "mnist_sgd/train/loop.py",
-            "mnist_sgd/train/sgd.py",
-            "mnist_sgd/train/run.py",
-        ),
+        code=code_digest("scripts/least_squares_floor.py"),
     message:
         "Least-squares floor of N'={wildcards.n} (seed {wildcards.seed})"
     script:
@@ -132,12 +130,12 @@ checkpoint lr_search_round:
         layout.log("lr_search_round", f"{POINT}_round{{round}}"),
     priority: SEARCH_PRIORITY
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         search=config["lr_search"],
         n_val=config["data"]["n_val"],
         grid_lrs=config["grid"]["learning_rates"],
-        code=code_digest("mnist_sgd/train/lr_choice.py"),
+        code=code_digest("scripts/lr_search_round.py"),
     message:
         "lr search at {wildcards.backend} B={wildcards.batch} N'={wildcards.n}: round {wildcards.round}"
     script:
@@ -153,13 +151,13 @@ rule choose_lr:
         layout.log("choose_lr", POINT),
     priority: SEARCH_PRIORITY
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         search=config["lr_search"],
         n_val=config["data"]["n_val"],
         epochs=config["training"]["epochs"],
         n_seeds=len(config["training"]["seeds"]),
-        code=code_digest("mnist_sgd/train/lr_choice.py"),
+        code=code_digest("scripts/choose_lr.py"),
     message:
         "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} (the round that ended the search)"
     script:
@@ -177,11 +175,11 @@ rule compare_backends:
     log:
         layout.log("compare_backends", RUN),
     conda:
-        "../../environment.yml"
+        "../envs/numpy.yaml"
     params:
         dtype=config["training"]["dtype"],
         tolerances=config["consistency"][config["training"]["dtype"]],
-        code=code_digest("mnist_sgd/train/consistency.py", "mnist_sgd/train/run_files.py"),
+        code=code_digest("scripts/compare_backends.py"),
     message:
         "Comparing {wildcards.backend} with NumPy: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr}"
     script:
