@@ -389,15 +389,20 @@ def evaluate_lockstep(W, b, n_models, indptr, indices, values, Y, labels):
     right = np.zeros(n_models, dtype=np.int64)
     for i in range(n):
         _all_scores(W, b, indptr, indices, values, i, S)
-        for q in range(n_models):
+        # each model's loss sums its classes in order, as evaluate's; the models take turns
+        # class by class, so that their K sums advance side by side
+        for c in range(k):
+            y = np.float64(Y[i, c])
+            for q in range(n_models):
+                r = np.float64(S[q * k + c]) - y
+                totals[q] += r * r
+        for q in range(n_models):  # the first maximum, or the first NaN (evaluate's rule), without branches
             o = q * k
-            total = totals[q]
-            best = 0
-            for c in range(k):
-                r = np.float64(S[o + c]) - np.float64(Y[i, c])
-                total += r * r
-                if S[o + c] > S[o + best] or (S[o + c] != S[o + c] and S[o + best] == S[o + best]):
-                    best = c
-            totals[q] = total
+            best, top = 0, S[o]
+            for c in range(1, k):
+                s = S[o + c]
+                better = (s > top) | ((s != s) & (top == top))
+                best = c if better else best
+                top = s if better else top
             right[q] += best == labels[i]
     return totals / (2 * n), right / n
