@@ -53,7 +53,7 @@ with output_to_log(snakemake.log[0]):
     ]
     for settings in runs:
         print(f"training {settings} on {len(subset)} images")
-    print("in lockstep" if trains_in_lockstep(runs) else "one lr after another", flush=True)
+    print(f"{len(runs)} runs in lockstep" if trains_in_lockstep(runs) else "solo", flush=True)
 
     def progress(i: int, row: dict) -> None:
         print(epoch_line(p.lrs[i], row, p.epochs), flush=True)

@@ -13,6 +13,10 @@ chosen at run time, no reassociation, no fused multiply-add), so a run gives the
 on every x86-64 CPU, at any ``--cores``. :mod:`mnist_sgd.train.sgd` is the reference the
 tests hold these kernels to (1e-6 relative over 100 epochs in float64).
 
+:func:`sgd_epoch_lockstep` and :func:`evaluate_lockstep` do the same for the K models of a grid
+job at once (:mod:`mnist_sgd.train.lockstep`), each model's numbers bit for bit those of
+:func:`sgd_epoch` and :func:`evaluate`.
+
 A zero pixel is skipped, so 0 * inf is never formed: once a diverging run's weights overflow,
 its scores may be inf where the dense product has NaN; the run is stopped as diverged either way.
 """
