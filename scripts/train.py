@@ -53,7 +53,8 @@ with output_to_log(snakemake.log[0]):
     ]
     for settings in runs:
         print(f"training {settings} on {len(subset)} images")
-    print(f"{len(runs)} runs in lockstep" if trains_in_lockstep(runs) else "solo", flush=True)
+    together = len(runs) if trains_in_lockstep(runs) else 1
+    print(f"{together} runs in lockstep" if together > 1 else "solo", flush=True)
 
     def progress(i: int, row: dict) -> None:
         print(epoch_line(p.lrs[i], row, p.epochs), flush=True)
@@ -63,5 +64,5 @@ with output_to_log(snakemake.log[0]):
     ):
         print(f"lr {lr_text} status: {history.status}")
         files = dict(zip(RUN_FILES, out[len(RUN_FILES) * i : len(RUN_FILES) * (i + 1)], strict=True))
-        summary = run_summary(settings, lr_text, len(subset), history)
+        summary = run_summary(settings, lr_text, len(subset), history, lockstep_models=together)
         write_run(history, params, summary, files["history.csv"], files["summary.json"], files["weights.npz"])

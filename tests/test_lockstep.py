@@ -7,7 +7,7 @@ import pytest
 
 from mnist_sgd.train.loop import EvalSet
 from mnist_sgd.train.minibatches import draw_subset
-from mnist_sgd.train.run import RunSettings, load_eval_sets, train_run, train_runs, trains_in_lockstep
+from mnist_sgd.train.run import RunSettings, load_eval_sets, run_summary, train_run, train_runs, trains_in_lockstep
 from mnist_sgd.train.run_files import TIMING_COLUMNS
 
 #: Per B: stable lrs, one that diverges mid-run (its epoch in DIVERGES) and one that diverges at once.
@@ -93,6 +93,10 @@ def test_shared_seconds_are_split_evenly_between_the_live_models(sets):
             assert len({row[column] for row in rows}) == 1  # one share per live model
         assert all(row[column] >= 0 for row in rows for column in TIMING_COLUMNS)
     assert histories[3].status == "diverged" and len(histories[3].rows) == 2  # epochs 0 and 1, then out
+    # a run's summary: its shares added up, and how many models shared its job
+    summary = run_summary(runs[0], "0.01", 1200, histories[0], lockstep_models=len(runs))
+    assert summary["train_seconds"] == sum(row["train_seconds"] for row in histories[0].rows)
+    assert summary["lockstep_models"] == 4
     # the progress hook saw every row of every run, as it was recorded
     assert sorted(seen) == sorted((i, row["epoch"]) for i, h in enumerate(histories) for row in h.rows)
     assert seen[: len(runs)] == [(i, 0) for i in range(len(runs))]

@@ -151,8 +151,12 @@ def _json_number(x: float) -> float | str:
     return x if math.isfinite(x) else str(x)  # JSON has no inf/nan
 
 
-def run_summary(settings: RunSettings, lr_path: str, n_train: int, history: History) -> dict:
-    """The run's key, settings, status, final metrics (last recorded epoch) and where it ran."""
+def run_summary(settings: RunSettings, lr_path: str, n_train: int, history: History, lockstep_models: int = 1) -> dict:
+    """The run's key, settings, status, final metrics (last recorded epoch) and where it ran.
+
+    ``lockstep_models``: the models its job trained together (1: alone); its seconds are then
+    its share of the job's (:mod:`mnist_sgd.train.lockstep`).
+    """
     last = history.rows[-1]
     return {
         **asdict(settings),
@@ -165,6 +169,7 @@ def run_summary(settings: RunSettings, lr_path: str, n_train: int, history: Hist
         **{f"final_{k}": _json_number(last[k]) for k in HISTORY_COLUMNS if k.endswith(("_loss", "_accuracy"))},
         "train_seconds": sum(r["train_seconds"] for r in history.rows),
         "eval_seconds": sum(r["eval_seconds"] for r in history.rows),
+        "lockstep_models": lockstep_models,
         "execution": execution_host(),
     }
 
