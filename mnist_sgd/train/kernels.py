@@ -400,7 +400,7 @@ def evaluate_lockstep(W, b, n_models, indptr, indices, values, Y, labels):
             for q in range(n_models):
                 r = np.float64(S[q * k + c]) - y
                 totals[q] += r * r
-        for q in range(n_models):  # the first maximum, or the first NaN (evaluate's rule), without branches
+        for q in range(n_models):  # the first maximum, or the first NaN: evaluate's rule, as selects
             o = q * k
             best, top = 0, S[o]
             for c in range(1, k):
