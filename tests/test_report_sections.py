@@ -193,3 +193,13 @@ def test_every_claim_a_section_checks_is_asked_by_its_template_and_no_other(defa
         asked = set(re.findall(r"\bc\.(\w+)", template))
         checked = {c.id for c in facts[name]["claims"]}
         assert asked == checked, (name, asked ^ checked)
+
+
+def test_no_training_set_sizes_and_no_frameworks(default):
+    inp = changed(default)
+    inp.config = copy.deepcopy(default.config)
+    inp.config["grid"]["subset_sizes"] = []
+    inp.config["frameworks"]["backends"] = []
+    facts = rendered(inp)
+    assert facts["training_set_size"]["rows"] == []
+    assert facts["frameworks"]["backends"] == []

@@ -61,7 +61,7 @@ def facts(inp: ReportInputs) -> dict:
     claims = Claims("training_set_size")
     sizes = sorted(cfg["grid"]["subset_sizes"])
     full = point_result(inp.runs, b, inp.n_full)
-    if full.ok and inp.n_full not in sizes and floor_of(inp.tables, inp.n_full):
+    if sizes and full.ok and inp.n_full not in sizes and floor_of(inp.tables, inp.n_full):
         sizes = [*sizes, inp.n_full]  # the full training set closes the series
     results = [point_result(inp.runs, b, n) for n in sizes]
     floors = {n: floor_of(inp.tables, n) or {} for n in sizes}
