@@ -25,7 +25,7 @@ BENCHMARKS = f"{RESULTS}/benchmarks"
 #: The files of one training run.
 RUN_FILES = ("history.csv", "summary.json", "weights.npz")
 #: The tables of rule ``aggregate``, in the order the report reads them.
-TABLES = ("runs", "epochs", "floors", "lr_choice", "consistency")
+TABLES = ("runs", "epochs", "floors", "spectrum", "lr_choice", "consistency")
 #: The cached arrays of rule ``build_arrays``.
 SPLITS = ("train", "val", "test")
 ARRAY_KINDS = ("images", "labels")
@@ -132,6 +132,12 @@ def table(name) -> str:
 def paired_tests() -> str:
     """McNemar's test of every pair of models the report compares (CSV; rule ``paired_tests``)."""
     return table("paired_tests")
+
+
+def step_timing() -> str:
+    """Seconds per epoch, update and example of the textbook NumPy step and of the compiled
+    kernel at every B (CSV; rule ``time_sgd_step``)."""
+    return table("step_timing")
 
 
 def figure(name) -> str:

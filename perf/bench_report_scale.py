@@ -40,8 +40,8 @@ from pathlib import Path
 import yaml
 
 from mnist_sgd import layout
+from mnist_sgd.aggregate.job_costs import read_benchmark
 from mnist_sgd.config import validate_config
-from mnist_sgd.report.job_costs import read_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 #: The rules downstream of training, in the order they run.

@@ -1,7 +1,7 @@
 """Rule aggregate: every run's outputs as tidy CSV tables."""
 
+from mnist_sgd.aggregate.tables import RunFiles, write_tables
 from mnist_sgd.job import output_to_log
-from mnist_sgd.report.tables import RunFiles, write_tables
 
 with output_to_log(snakemake.log[0]):
     i = snakemake.input

@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 
+from mnist_sgd.aggregate.paired import paired_tests_table
 from mnist_sgd.atomic import write_atomically
 from mnist_sgd.job import output_to_log
-from mnist_sgd.report.paired import paired_tests_table
 
 with output_to_log(snakemake.log[0]):
     i = snakemake.input

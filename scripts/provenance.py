@@ -5,7 +5,7 @@ import json
 
 from mnist_sgd.atomic import write_json
 from mnist_sgd.job import output_to_log
-from mnist_sgd.report.provenance import collect
+from mnist_sgd.provenance import collect
 
 with output_to_log(snakemake.log[0]):
     i, p = snakemake.input, snakemake.params

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mnist_sgd import layout as paths
-from mnist_sgd.report.tables import RunFiles, read_tables, run_key, write_tables
+from mnist_sgd.aggregate.tables import RunFiles, read_tables, run_key, write_tables
 
 HISTORY = (
     "epoch,updates,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,train_seconds,eval_seconds\n"
@@ -177,8 +177,8 @@ def test_runs_table_has_one_row_per_run_with_flags_timings_and_floor(tables):
 
 
 def test_job_timings_count_a_grid_job_once(tables):
-    from mnist_sgd.report.job_costs import job_timings
-    from mnist_sgd.report.provenance import training_job
+    from mnist_sgd.aggregate.job_costs import job_timings
+    from mnist_sgd.provenance import training_job
 
     rows = tables["runs"].astype(str).replace("nan", "").to_dict("records")
     timings = job_timings([], measured=[training_job(r) for r in rows])
@@ -210,7 +210,7 @@ def test_a_loss_below_the_least_squares_floor_is_an_error(tmp_path):
     floor = tmp_path / "floor.json"
     floor.write_text(json.dumps({"n_train": 1000, "seed": 0, "floor_loss": 0.2, "rank": 600, "bias": False}))
     out = {name: tmp_path / "tables" / f"{name}.csv" for name in paths.TABLES}
-    from mnist_sgd.report.tables import BelowFloorError
+    from mnist_sgd.aggregate.tables import BelowFloorError
 
     with pytest.raises(BelowFloorError, match="1 recorded training losses lie below the least-squares floor"):
         write_tables(out, [run], [floor], [], [])
@@ -218,7 +218,7 @@ def test_a_loss_below_the_least_squares_floor_is_an_error(tmp_path):
 
 
 def test_lr_choice_table_carries_the_bracket_rounds_and_criterion(tmp_path):
-    from mnist_sgd.report.lr_choice_table import lr_choice_table
+    from mnist_sgd.aggregate.lr_choice_table import lr_choice_table
 
     old = tmp_path / "old.json"  # a file from before the lr search: no bracket recorded
     new = tmp_path / "new.json"
@@ -267,7 +267,7 @@ def test_lr_choice_table_carries_the_bracket_rounds_and_criterion(tmp_path):
 
 
 def test_the_epochs_table_text_is_what_pandas_writes_and_odd_histories_take_the_slow_path(tmp_path):
-    from mnist_sgd.report.tables import epochs_csv, epochs_table, read_runs
+    from mnist_sgd.aggregate.tables import epochs_csv, epochs_table, read_runs
 
     runs = [
         write_run(tmp_path, "numpy", 100, 1000, "0.01", 0.01, loss=0.25, grid_job=True),

@@ -96,7 +96,7 @@ BAD = [
     (
         {"trainig": {}},
         "unknown key 'trainig' (did you mean 'training'?)",
-        "allowed keys: consistency, data, frameworks, grid, lr_search, report, training",
+        "allowed keys: consistency, data, frameworks, grid, lr_search, report, timing, training",
     ),
     (
         {"training": {"epoch": 5}},

@@ -281,7 +281,7 @@ def test_a_changed_cached_array_stops_the_training_job(reference, environment, t
 
 
 def read_table(workdir: Path, name: str):
-    from mnist_sgd.report.tables import read_tables
+    from mnist_sgd.aggregate.tables import read_tables
 
     return read_tables({t: workdir / layout.table(t) for t in layout.TABLES})[name]
 
@@ -441,7 +441,7 @@ def test_disk_full_while_the_arrays_are_built_then_a_clean_rebuild(reference, en
 def test_aggregation_names_unreadable_run_files_and_notes_odd_ones(tmp_path):
     import pandas as pd
 
-    from mnist_sgd.report.run_notes import (
+    from mnist_sgd.aggregate.run_notes import (
         METRICS,
         AggregationError,
         check_complete,

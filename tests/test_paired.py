@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_sgd.report.paired import correct_predictions, find_test, paired_tests_table
-from mnist_sgd.report.stats import mcnemar_test
+from mnist_sgd.aggregate.paired import correct_predictions, find_test, paired_tests_table
+from mnist_sgd.stats import mcnemar_test
 from mnist_sgd.train.run_files import read_weights
 
 CONFIG = {

@@ -1,6 +1,6 @@
 """Each proofreading check finds its glitch in hand-written text and passes clean text."""
 
-from mnist_sgd.report import proofread as pr
+import proofread as pr
 
 
 def test_epoch_counts_that_include_epoch_0():

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from mnist_sgd.report.provenance import git_state
+from mnist_sgd.provenance import git_state
 
 
 @pytest.mark.process

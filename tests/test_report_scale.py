@@ -14,11 +14,12 @@ import yaml
 
 from conftest import mirror_environment, snakemake_command
 from mnist_sgd import grid, layout
+from mnist_sgd.aggregate.tables import RunFiles, read_tables, write_tables
 from mnist_sgd.config import validate_config
+from mnist_sgd.provenance import collect
 from mnist_sgd.report.catalog import figure_names
-from mnist_sgd.report.provenance import collect
-from mnist_sgd.report.render import build_context
-from mnist_sgd.report.tables import RunFiles, read_tables, write_tables
+from mnist_sgd.report.queries import ReportInputs
+from mnist_sgd.report.render import build_context, render_html
 from perf.fake_grid import fabricate
 
 SEEDS = [0, 1, 2, 3, 4]
@@ -54,8 +55,9 @@ def test_snakemake_plans_only_the_report_rules_on_the_fabricated_grid(fabricated
         "figures": 1,
         "provenance": 1,
         "render_report": 1,
+        "time_sgd_step": 1,  # a measurement on the data, not a run: the fabricated grid has none
         "all": 1,
-        "total": 6,
+        "total": 7,
     }
     # the fabricated lr search is the workflow's: max_rounds + 1 rounds at each of the 8 points
     assert (
@@ -92,17 +94,20 @@ def test_the_report_summarises_jobs_and_framework_comparisons_per_point(fabricat
         config, work, work / layout.data_manifest(), work / layout.mnist_sources(), floor_benchmarks, run_rows
     )
     assert provenance["timings"]["n_jobs"] == len(jobs) + len(floors)
-    context = build_context(
+    inputs = ReportInputs(
         tables,
         config,
         json.loads((work / layout.data_manifest()).read_text()),
         json.loads((work / layout.mnist_sources()).read_text()),
         provenance,
-        {name: "<svg></svg>" for name in figure_names(config)},
     )
+    context = build_context(inputs, {name: "<svg></svg>" for name in figure_names(config)})
+    html = render_html(context)  # several seeds, no paired tests: every section still renders
+    assert html.count('<section id="') == 6  # the six sections
+    appendix, frameworks = context["facts"]["appendix"], context["facts"]["frameworks"]
 
-    assert not context["timing_per_job"]
-    groups = {g["key"]: (int(g["runs"]), int(g["count"])) for g in context["timing_groups"]}
+    assert not appendix["per_job"]
+    groups = {g["key"]: (int(g["runs"]), int(g["count"])) for g in appendix["timing_groups"]}
     assert sum(r for r, _ in groups.values()) == len(runs) and sum(j for _, j in groups.values()) == len(jobs)
     grid_lrs = set(config["grid"]["learning_rates"])
     for c in (json.loads(p.read_text()) for p in work.glob("results/lr_choice/numpy/*.json")):
@@ -112,10 +117,10 @@ def test_the_report_summarises_jobs_and_framework_comparisons_per_point(fabricat
     for backend in ("tensorflow", "pytorch", "keras_fit", "pytorch_loader"):
         assert groups[f"{grid.BACKEND_NAMES[backend]}, B = 100, N′ = 50,000"] == (len(SEEDS), len(SEEDS))
 
-    rows = context["consistency_rows"]
+    rows = frameworks["exact"]
     assert [(r["backend"], r["seed"], r["comparisons"], r["verdict"]) for r in rows] == [
         ("PyTorch", "0–4", 5, "pass"),
         ("TensorFlow", "0–4", 5, "pass"),
     ]
-    assert "seeds: [0, 1, 2, 3, 4]" in context["config_yaml"]
-    assert context["where_jobs_ran"].startswith(f"The {len(runs)} training runs ran {len(runs)} on ")
+    assert "seeds: [0, 1, 2, 3, 4]" in appendix["config_yaml"]
+    assert appendix["where"].startswith(f"The {len(runs)} training runs ran {len(runs)} on ")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from mnist_sgd.report.stats import (
+from mnist_sgd.stats import (
     accuracy_interval,
     mcnemar_test,
     paired_counts,

@@ -1,214 +1,435 @@
-"""The figures of question 3 (batch size): per-B loss and accuracy, the time trade-off, the lr sweep.
+"""The figures of questions 3 and 4 (batch size): the lr choice, the curves at the chosen lrs,
+the final loss against lr/B, and the time per epoch of the textbook step and the compiled kernel.
 
 They follow the conventions stated in :mod:`mnist_sgd.report.figures`.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from mnist_sgd import grid
-from mnist_sgd.report.brackets import bracket
 from mnist_sgd.report.plotting import (
-    TEST_COLOR,
-    TRAIN_COLOR,
-    VAL_COLOR,
     curve,
     gap_rows,
-    log_ticks,
-    palette,
+    log_axis,
+    mark_off_axis,
+    plateau_range,
     plt,
     say,
-    zoom,
+    sci,
+    styles,
+    value_axis,
 )
-from mnist_sgd.report.queries import chosen_lr, floor_of, point_runs, run_epochs, runs_at_lr
-from mnist_sgd.report.stats import accuracy_interval
+from mnist_sgd.report.queries import chosen_lr, floor_of, full_set_curvature, point_runs, run_epochs
 
-# ---- the figures -------------------------------------------------------------------
+#: How far below the best validation accuracy (fraction) the zoomed axes still reach: 2 pp.
+ACCURACY_WINDOW = 0.02
+#: How far above the lowest validation loss the tie-break panel reaches.
+LOSS_WINDOW = 0.015
+#: The accuracy drawn per epoch in batch_curves: the set the lr was chosen on.
+CURVE_ACCURACY = ("val_accuracy", "validation accuracy")
 
 
-def batch_figure(tables: dict, config: dict, batch: int) -> Figure:
-    """Question 3 at one B: L − L* per epoch (log y) for every lr that did not diverge (the chosen
-    one bold), and train/validation/test accuracy per epoch at the chosen lr on a zoomed axis."""
+def _diverged_strip(strip, rows: list[tuple[int, list[float]]], style: dict) -> None:
+    """Crosses at the diverged lrs, one row per B."""
+    for i, (b, lrs) in enumerate(rows):
+        if lrs:
+            strip.plot(lrs, [i] * len(lrs), marker="x", markersize=5, linestyle="none", color=style[b]["color"])
+    strip.set_yticks(range(len(rows)), [f"B = {b:,}" for b, _ in rows], fontsize=6.5)
+    strip.set_ylim(-0.7, len(rows) - 0.3)
+    strip.set_ylabel("diverged", fontsize=7.5)
+    strip.grid(axis="y", visible=False)
+
+
+def lr_choice_points(tables: dict, config: dict) -> pd.DataFrame:
+    """Every lr tried at every B on the full set: diverged and chosen flags, the selection
+    criterion's value ``score`` (lr_search.criterion averaged over the last lr_search.last_epochs
+    epochs of each run, then over seeds, as :mod:`mnist_sgd.train.lr_choice` scores it: the
+    lr_choice table's ``score``, or recomputed from the epochs table where the table lacks it),
+    its standard error ``se`` (NaN if not recorded) and the mean final validation loss that breaks
+    ties (NaN where the lr diverged)."""
     n = config["data"]["n_train"]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, layout="constrained")
-    lr = chosen_lr(tables, batch, n)
-    runs = tables["runs"]
-    point = point_runs(runs, batch, n)
-    diverged = sorted(point[point.diverged].lr.unique())
-    fig.suptitle(f"B = {batch:,}, N' = {n:,}" + (f", chosen lr = {lr:g}" if lr is not None else ""), fontsize=9)
-    if lr is None:
-        msg = (
-            f"Every learning rate diverged at B = {batch:,}\n("
-            + ", ".join(f"{x:g}" for x in diverged)
-            + "): no curve to show."
+    criterion, last = config["lr_search"]["criterion"], config["lr_search"]["last_epochs"]
+    lc = tables["lr_choice"]
+    lc = lc[(lc.backend == grid.NUMPY) & (lc.n_train == n) & lc.batch_size.isin(config["grid"]["batch_sizes"])]
+    e = tables["epochs"]
+    e = e[(e.backend == grid.NUMPY) & (e.n_train == n) & (e.epoch > 0)]
+    runs = e.sort_values("epoch").groupby(["batch_size", "lr", "seed"])[criterion]
+    per_run = runs.apply(lambda v: v.iloc[-last:].mean()).reset_index()
+    score = per_run.groupby(["batch_size", "lr"])[criterion].mean()
+    out = []
+    for r in lc.sort_values(["batch_size", "lr"]).itertuples():
+        match = [k for k in score.index if k[0] == r.batch_size and np.isclose(k[1], r.lr)]
+        recorded = getattr(r, "score", np.nan)
+        value = recorded if pd.notna(recorded) else (float(score[match[0]]) if match else np.nan)
+        out.append(
+            {
+                "batch_size": int(r.batch_size),
+                "lr": float(r.lr),
+                "diverged": bool(r.diverged),
+                "chosen": bool(r.chosen),
+                "score": np.nan if r.diverged else float(value),
+                "se": np.nan if r.diverged else float(getattr(r, "se", np.nan)),
+                "tie_loss": np.nan if r.diverged else float(r.mean_val_loss),
+            }
         )
-        say(ax_loss, msg)
-        say(ax_acc, msg)
-        return fig
-    floor = (floor_of(tables, n) or {}).get("floor_loss")
-    ok_lrs = sorted(point[~point.diverged].lr.unique())
-    colors = dict(zip(ok_lrs, palette(len(ok_lrs))))
-    for x in ok_lrs:
-        chosen = math.isclose(x, lr)
-        curve(
-            ax_loss,
-            gap_rows(run_epochs(tables, grid.NUMPY, batch, n, lr=x), floor),
-            "epoch",
-            "gap",
-            color=colors[x],
-            linewidth=2.0 if chosen else 1.0,
-            label=f"lr = {x:g}" + (" (chosen)" if chosen else ""),
-        )
-    ax_loss.set_yscale("log")
-    log_ticks(ax_loss)
-    ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("$L - L^*$ (log scale)")
-    ax_loss.set_title("training loss above the floor $L^*$")
-    title = ("diverged: lr = " + ", ".join(f"{x:g}" for x in diverged)) if diverged else None
-    ax_loss.legend(title=title, title_fontsize=7, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3)
-    rows = run_epochs(tables, grid.NUMPY, batch, n, lr=lr)
-    rows = rows[rows.epoch > 0]  # epoch 0 (zero weights, ~10 %) would flatten the zoomed axis
-    for col, color, style, label in (
-        ("train_accuracy", TRAIN_COLOR, "-", "train"),
-        ("val_accuracy", VAL_COLOR, "-.", "validation"),
-        ("test_accuracy", TEST_COLOR, "--", "test"),
-    ):
-        curve(ax_acc, rows, "epoch", col, color=color, linestyle=style, label=label)
-    zoom(ax_acc, rows[["train_accuracy", "val_accuracy", "test_accuracy"]].to_numpy())
-    ax_acc.set_xlabel("epoch (from epoch 1)")
-    ax_acc.set_ylabel("accuracy (fraction correct)")
-    ax_acc.set_title(f"accuracy at lr = {lr:g} (zoomed)")
-    ax_acc.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3)
+    return pd.DataFrame(out, columns=["batch_size", "lr", "diverged", "chosen", "score", "se", "tie_loss"])
+
+
+def lr_choice_figure(tables: dict, config: dict) -> Figure:
+    """Per B on the full training set: the lr-selection criterion (validation accuracy averaged over
+    the last epochs and the seeds) against lr, the chosen lr circled, on an axis zoomed to the
+    plateau of the good lrs (a far-off value: a triangle on the edge with its value); below, the
+    final validation loss that breaks ties; at the bottom, the diverged lrs as crosses."""
+    n = config["data"]["n_train"]
+    batches = config["grid"]["batch_sizes"]
+    criterion, last = config["lr_search"]["criterion"], config["lr_search"]["last_epochs"]
+    higher = criterion == "val_accuracy"
+    pts = lr_choice_points(tables, config)
+    fig, (ax, ax_loss, strip) = plt.subplots(
+        3, 1, figsize=(6.4, 4.3), layout="constrained", sharex=True, gridspec_kw={"height_ratios": [4, 2.2, 1]}
+    )
+    style = styles(batches)
+    ok_all = pts[~pts.diverged]
+    if not len(ok_all):
+        for a in (ax, ax_loss):
+            say(a, "every learning rate diverged at every B" if len(pts) else "no learning rate was tried")
+    panels = (
+        (ax, "score", plateau_range(ok_all.score, ACCURACY_WINDOW if higher else LOSS_WINDOW, higher)),
+        (ax_loss, "tie_loss", plateau_range(ok_all.tie_loss, LOSS_WINDOW, higher_is_better=False)),
+    )
+    diverged, tied = [], False
+    for b in batches:
+        pt = pts[pts.batch_size == b]
+        ok = pt[~pt.diverged]
+        diverged.append((b, pt[pt.diverged].lr.tolist()))
+        st = style[b]
+        lr = chosen_lr(tables, b, n)
+        label = f"B = {b:,}" + (f", chosen lr {sci(lr)}" if lr is not None else ", every lr diverged")
+        for a, col, _ in panels:
+            a.plot(
+                ok.lr,
+                ok[col],
+                color=st["color"],
+                linestyle=st["linestyle"],
+                marker=st["marker"],
+                markersize=3.5,
+                label=label if a is ax else None,
+            )
+            if a is ax and len(ok) and ok.se.notna().any():  # candidates above this line tie with the best
+                top = ok.loc[ok.score.idxmax() if higher else ok.score.idxmin()]
+                tie = top.score - top.se if higher else top.score + top.se
+                near = ok[ok.score >= tie] if higher else ok[ok.score <= tie]  # the tied lrs, and a little more
+                a.hlines(
+                    tie,
+                    near.lr.min() / 1.6,
+                    near.lr.max() * 1.6,
+                    color=st["color"],
+                    linestyle=(0, (1, 1.5)),
+                    linewidth=1.2,
+                )
+                tied = True
+            c = ok[ok.chosen]
+            a.plot(
+                c.lr,
+                c[col],
+                marker="o",
+                markersize=10,
+                markerfacecolor="none",
+                color=st["color"],
+                markeredgewidth=1.3,
+                linestyle="none",
+            )
+    off = 0
+    for a, col, limits in panels:
+        if limits:
+            a.set_ylim(*limits)
+        for i, b in enumerate(batches):
+            ok = ok_all[ok_all.batch_size == b]
+            off += mark_off_axis(a, ok.lr, ok[col], style[b]["color"], level=i)
+    ax.set_xscale("log")
+    what = "validation accuracy" if higher else "validation loss"
+    ax.set_ylabel(f"{what}, mean of the\nlast {last} epochs (criterion)", fontsize=7.5)
+    ax.set_title(f"the learning-rate choice on the validation set, N′ = {n:,}")
+    ax_loss.set_ylabel("final validation\nloss (tie-break)", fontsize=7.5)
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="#444444", marker="o", markersize=9, markerfacecolor="none", linestyle="none"))
+    labels.append("chosen lr")
+    if tied:
+        handles.append(Line2D([], [], color="#444444", linestyle=(0, (1, 1.5)), linewidth=1.2))
+        labels.append("best − one standard error" if higher else "best + one standard error")
+    if off:
+        handles.append(Line2D([], [], color="#444444", marker="v", markersize=5, linestyle="none"))
+        labels.append("off the axis (value written)")
+    ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    _diverged_strip(strip, diverged, style)
+    strip.set_xlabel("learning rate (log scale)")
+    log_axis(strip, "x", thirds=True)
     return fig
 
 
-def tradeoff_figure(tables: dict, config: dict) -> Figure:
-    """Batch-size trade-off at the chosen lrs: loss vs number of updates, loss vs training
-    wall-seconds (both log-log), and training seconds per B (bars, min-max over seeds)."""
+def batch_curves_figure(tables: dict, config: dict) -> Figure:
+    """At the chosen lr of every B on the full set: (a) training loss above L* per epoch (log y),
+    labelled with B, lr and lr/B; (b) validation accuracy per epoch from epoch 1, zoomed."""
     n = config["data"]["n_train"]
     batches = config["grid"]["batch_sizes"]
-    fig, (ax_u, ax_t, ax_bar) = plt.subplots(
-        1, 3, figsize=(6.6, 2.9), layout="constrained", gridspec_kw={"width_ratios": [1, 1, 0.8]}
-    )
-    colors = dict(zip(batches, palette(len(batches))))
-    bars, missing = [], []
-    for b in batches:
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(6.6, 3.1), layout="constrained")
+    style = styles(batches)
+    floor = (floor_of(tables, n) or {}).get("floor_loss")
+    shown, missing = [], []
+    epochs = config["training"]["epochs"]
+    col, name = CURVE_ACCURACY
+    for i, b in enumerate(batches):
         lr = chosen_lr(tables, b, n)
         if lr is None:
             missing.append(b)
             continue
-        rows = gap_rows(run_epochs(tables, grid.NUMPY, b, n, lr=lr), (floor_of(tables, n) or {}).get("floor_loss"))
-        rows = rows[rows.epoch > 0]
-        rows["wall"] = rows.groupby("seed").train_seconds.cumsum()
-        label = f"B = {b} (lr {lr:g})"
-        curve(ax_u, rows, "updates", "gap", color=colors[b], marker=".", markersize=3, label=label)
-        curve(
-            ax_t,
-            rows.assign(wall=rows.groupby("epoch").wall.transform("mean")),
-            "wall",
-            "gap",
-            color=colors[b],
-            marker=".",
-            markersize=3,
-            label=label,
-        )
-        runs = tables["runs"]
-        secs = runs_at_lr(runs, b, n, lr).train_seconds
-        bars.append((b, secs.mean(), secs.min(), secs.max()))
-    for ax, xlabel in ((ax_u, "number of updates (log scale)"), (ax_t, "training time (s, log scale)")):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        log_ticks(ax, "y")
-        if ax is ax_t:
-            log_ticks(ax, "x")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("$L - L^*$ (log scale)")
-    ax_u.set_title("loss above $L^*$ vs updates")
-    ax_t.set_title("loss above $L^*$ vs time")
-    if bars:
-        fig.legend(
-            *ax_u.get_legend_handles_labels(),
-            title="every lr diverged: B = " + ", ".join(map(str, missing)) if missing else None,
-            title_fontsize=7,
-            loc="outside lower center",
-            ncol=4,
-        )
-        xs = np.arange(len(bars))
-        means = np.array([m for _, m, _, _ in bars])
-        err = np.array([[m - lo for _, m, lo, _ in bars], [hi - m for _, m, _, hi in bars]])
-        ax_bar.bar(xs, means, yerr=err if np.any(err > 0) else None, color=[colors[b] for b, *_ in bars], capsize=2)
-        for x, m in zip(xs, means):
-            ax_bar.annotate(
-                f"{m:.3g} s", (x, m), ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points"
-            )
-        ax_bar.set_xticks(xs, [str(b) for b, *_ in bars])
-        ax_bar.set_xlabel("batch size B")
-        ax_bar.set_ylim(0, 1.18 * float(np.max(means + err[1])))
-        ax_bar.set_ylabel("training time (s)")
-        ax_bar.set_title(f"time for {config['training']['epochs']} epochs")
-        ax_bar.grid(axis="x", visible=False)
-    else:
-        for ax in (ax_u, ax_t, ax_bar):
-            say(ax, "every lr diverged\nat every B")
+        rows = run_epochs(tables, grid.NUMPY, b, n, lr=lr)
+        st = style[b] | {"markevery": (i * max(1, epochs // 40), max(1, epochs // 10)), "markersize": 3.5}
+        label = f"B = {b:,}, lr {sci(lr)}, lr/B {sci(lr / b)}"
+        curve(ax_loss, gap_rows(rows[rows.epoch > 0], floor), "epoch", "gap", label=label, **st)
+        later = rows[rows.epoch > 0]
+        curve(ax_acc, later, "epoch", col, **st)
+        shown += later[col].tolist()
+    if not shown:
+        for ax in (ax_loss, ax_acc):
+            say(ax, "every learning rate diverged at every B")
+        return fig
+    ax_loss.set_yscale("log")
+    log_axis(ax_loss)
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("$L - L^*$ (log scale)")
+    ax_loss.set_title("(a) training loss above the floor $L^*$")
+    limits = plateau_range(shown, ACCURACY_WINDOW)  # the first epochs, far below, leave the axis
+    ax_acc.set_ylim(*limits)
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel(f"{name} (zoomed)")
+    ax_acc.set_title(f"(b) {name}")
+    title = ("every lr diverged: B = " + ", ".join(f"{b:,}" for b in missing)) if missing else None
+    fig.legend(
+        *ax_loss.get_legend_handles_labels(),
+        title=title,
+        title_fontsize=7,
+        loc="outside lower center",
+        ncol=2,
+        fontsize=7,
+    )
     return fig
 
 
-def lr_sweep_figure(tables: dict, config: dict) -> Figure:
-    """Final validation accuracy vs lr (log x) per B with 95 % Wilson intervals, on a zoomed axis;
-    the chosen lr circled with its final bracket (the tried lrs next to it) as a horizontal bar;
-    diverged lrs as crosses in a separate strip below, one row per B."""
+def lr_over_b_points(tables: dict, config: dict) -> pd.DataFrame:
+    """Every lr that did not diverge at every B on the full set: lr/B and the final training loss
+    above L* (mean, min and max over seeds), and whether it is the chosen lr."""
     n = config["data"]["n_train"]
-    n_val = config["data"]["n_val"]
-    batches = config["grid"]["batch_sizes"]
-    fig, (ax, strip) = plt.subplots(
-        2, 1, figsize=(6.4, 3.6), layout="constrained", sharex=True, gridspec_kw={"height_ratios": [5, 1]}
-    )
     runs = tables["runs"]
-    colors = dict(zip(batches, palette(len(batches))))
-    handles, labels, shown = [], [], []
-    for i, b in enumerate(batches):
+    floor = (floor_of(tables, n) or {}).get("floor_loss")
+    out = []
+    for b in config["grid"]["batch_sizes"]:
         pt = point_runs(runs, b, n)
-        ok = pt[~pt.diverged].groupby("lr").final_val_accuracy.mean().reset_index()
+        pt = pt[~pt.diverged.astype(bool)]
+        if not len(pt):
+            continue
+        gap = pt.final_train_loss - (floor if floor is not None and np.isfinite(floor) else 0.0)
+        g = pt.assign(gap=gap).groupby("lr").gap.agg(["mean", "min", "max"]).reset_index()
         lr = chosen_lr(tables, b, n)
-        if len(ok):
-            ci = np.array([accuracy_interval(a, n_val) for a in ok.final_val_accuracy])
-            yerr = [ok.final_val_accuracy - ci[:, 0], ci[:, 1] - ok.final_val_accuracy]
-            h = ax.errorbar(
-                ok.lr, ok.final_val_accuracy, yerr=yerr, color=colors[b], marker="o", markersize=3.5, capsize=2
+        for r in g.itertuples():
+            out.append(
+                {
+                    "batch_size": b,
+                    "lr": r.lr,
+                    "lr_over_b": r.lr / b,
+                    "gap": r.mean,
+                    "gap_min": r.min,
+                    "gap_max": r.max,
+                    "chosen": lr is not None and bool(np.isclose(r.lr, lr)),
+                }
             )
-            shown += ok.final_val_accuracy.tolist()
-            handles.append(h)
-            labels.append(f"B = {b:,}" + (f" (chosen lr {lr:g})" if lr is not None else ""))
-        if lr is not None:
-            best = ok[np.isclose(ok.lr, lr)]
-            y = float(best.final_val_accuracy.iloc[0])
-            ax.plot([lr], [y], marker="o", markersize=9, markerfacecolor="none", color=colors[b], linestyle="none")
-            br = bracket(tables, b, n)
-            if br:
-                lo = br["below"] if br["below"] is not None else lr
-                hi = br["above"] if br["above"] is not None else lr
-                ax.plot([lo, hi], [y, y], color=colors[b], linewidth=4, alpha=0.35, solid_capstyle="butt")
-        div = sorted(pt[pt.diverged].lr.unique())
-        if div:
-            strip.plot(div, [i] * len(div), marker="x", markersize=6, linestyle="none", color=colors[b])
-    zoom(ax, shown, pad=0.25)
-    if any(bracket(tables, b, n) for b in batches):
-        handles.append(Line2D([], [], color="#777777", linewidth=4, alpha=0.35))
-        labels.append("final bracket of the chosen lr")
+    return pd.DataFrame(out, columns=["batch_size", "lr", "lr_over_b", "gap", "gap_min", "gap_max", "chosen"])
+
+
+def stability_bounds(tables: dict, config: dict) -> dict[int, float]:
+    """The lr above which SGD is unstable on the full set, per B: 2/λmax (gradient descent's bound,
+    λmax of X^T X / n) for B > 1, and for B = 1 2/mean ‖x_i‖² (one example's curvature), where
+    the floors table records them."""
+    n = config["data"]["n_train"]
+    floors = tables["floors"]
+    curvature = full_set_curvature(floors, n)
+    out = {b: curvature["gd_lr_bound"] for b in config["grid"]["batch_sizes"] if b > 1 and curvature}
+    if 1 in config["grid"]["batch_sizes"] and "mean_sq_norm" in floors:
+        sq = floors[(floors.n_train == n) & floors.mean_sq_norm.notna()].mean_sq_norm
+        if len(sq) and sq.mean() > 0:
+            out[1] = 2 / float(sq.mean())
+    return dict(sorted(out.items()))
+
+
+def lr_over_b_figure(tables: dict, config: dict) -> Figure:
+    """Final training loss above L* against lr/B (log-log) for every run that did not diverge at
+    every B on the full set: where lr/B is small the B's share one curve (the same step per
+    example); at large lr/B they part, each B rising as its lr nears its stability bound
+    (:func:`stability_bounds`, marked at the top)."""
+    n = config["data"]["n_train"]
+    batches = config["grid"]["batch_sizes"]
+    fig, ax = plt.subplots(figsize=(5.0, 3.0), layout="constrained")
+    pts = lr_over_b_points(tables, config)
+    pts = pts[pts.gap > 0]
+    if not len(pts):
+        say(ax, "no run that did not diverge")
+        return fig
+    style = styles(batches)
+    seeds = tables["runs"].seed.nunique() > 1
+    for b in batches:
+        p = pts[pts.batch_size == b]
+        if not len(p):
+            continue
+        st = style[b]
+        yerr = [p.gap - p.gap_min, p.gap_max - p.gap] if seeds else None
+        ax.errorbar(
+            p.lr_over_b,
+            p.gap,
+            yerr=yerr,
+            color=st["color"],
+            linestyle=st["linestyle"],
+            marker=st["marker"],
+            markersize=4,
+            linewidth=1.0,
+            capsize=2,
+            label=f"B = {b:,}",
+        )
+        c = p[p.chosen]
+        ax.plot(
+            c.lr_over_b,
+            c.gap,
+            marker="o",
+            markersize=10,
+            markerfacecolor="none",
+            color=st["color"],
+            markeredgewidth=1.3,
+            linestyle="none",
+        )
+    bounds = stability_bounds(tables, config)
+    for b, lr_bound in bounds.items():
+        if len(pts[pts.batch_size == b]):
+            ax.axvline(lr_bound / b, ymin=0.93, ymax=1.0, color=style[b]["color"], linewidth=2.0)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    log_axis(ax, "x", thirds=True)
+    log_axis(ax, "y")
+    ax.set_xlabel("lr / B: the step per example (log scale)")
+    ax.set_ylabel("final $L - L^*$ (log scale)")
+    mean = " (mean over seeds, min–max bars)" if seeds else ""
+    ax.set_title(f"final training loss above $L^*$, N′ = {n:,}{mean}", fontsize=8.5)
+    handles, labels = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color="#444444", marker="o", markersize=9, markerfacecolor="none", linestyle="none"))
     labels.append("chosen lr")
-    ax.set_xscale("log")
-    ax.set_ylabel("final validation accuracy")
-    ax.set_title(f"validation accuracy per learning rate, N' = {n:,}")
-    ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    strip.set_yticks(range(len(batches)), [f"B = {b:,}" for b in batches], fontsize=6.5)
-    strip.set_ylim(-0.7, len(batches) - 0.3)
-    strip.set_ylabel("diverged", fontsize=7.5)
-    strip.grid(axis="y", visible=False)
-    strip.set_xlabel("learning rate (log scale)")
+    if bounds:
+        handles.append(Line2D([], [], color="#444444", linewidth=2.0))
+        labels.append(
+            "stability bound of lr (top)" if 1 in bounds else f"lr = 2/λmax = {max(bounds.values()):.3f} (top)"
+        )
+    ax.legend(handles, labels, loc="upper left")
+    return fig
+
+
+def kernel_epoch_seconds(tables: dict, config: dict) -> pd.DataFrame:
+    """Per B on the full set: the training seconds per epoch of the runs (compiled kernel) that
+    did not diverge, at every lr (the same arithmetic per epoch): mean, min, max and count."""
+    n = config["data"]["n_train"]
+    runs = tables["runs"]
+    out = []
+    for b in config["grid"]["batch_sizes"]:
+        pt = point_runs(runs, b, n)
+        pt = pt[~pt.diverged.astype(bool) & (pt.epochs_run > 0)]
+        if len(pt):
+            per_epoch = pt.train_seconds / pt.epochs_run
+            out.append(
+                {
+                    "batch_size": b,
+                    "mean": per_epoch.mean(),
+                    "min": per_epoch.min(),
+                    "max": per_epoch.max(),
+                    "runs": len(pt),
+                }
+            )
+    return pd.DataFrame(out, columns=["batch_size", "mean", "min", "max", "runs"])
+
+
+#: How the step_time figure draws each implementation of rule time_sgd_step.
+IMPLEMENTATION_STYLE = {
+    "textbook": {"color": "#D55E00", "marker": "o", "label": "textbook NumPy step (sgd.py)"},
+    "kernel": {"color": "#0072B2", "marker": "s", "label": "compiled kernel (kernels.py)"},
+}
+
+
+def step_time_figure(tables: dict, config: dict) -> Figure:
+    """(a) Seconds per epoch against B (log-log): the textbook vectorised NumPy step and the compiled
+    kernel timed on the same orders (rule time_sgd_step), and the training runs' own seconds per
+    epoch (kernel; min-max over every run at that B, identical work); (b) seconds per update and
+    per example of both."""
+    timing = tables.get("step_timing")
+    fig, (ax_epoch, ax_unit) = plt.subplots(1, 2, figsize=(6.6, 2.9), layout="constrained")
+    if timing is None or not len(timing):
+        for ax in (ax_epoch, ax_unit):
+            say(ax, "no timing of the SGD step (rule time_sgd_step)")
+        return fig
+    n = int(timing.n_train.iloc[0])
+    epochs = int(timing.epochs_timed.iloc[0])
+    for impl, st in IMPLEMENTATION_STYLE.items():
+        t = timing[timing.implementation == impl].sort_values("batch_size")
+        if not len(t):
+            continue
+        ax_epoch.plot(
+            t.batch_size,
+            t.seconds_per_epoch,
+            color=st["color"],
+            marker=st["marker"],
+            markersize=4,
+            label=f"{st['label']}, {epochs} epochs timed",
+        )
+        ax_unit.plot(
+            t.batch_size,
+            t.seconds_per_update,
+            color=st["color"],
+            marker=st["marker"],
+            markersize=4,
+            label=f"{impl}: per update",
+        )
+        ax_unit.plot(
+            t.batch_size,
+            t.seconds_per_example,
+            color=st["color"],
+            marker=st["marker"],
+            markersize=4,
+            linestyle="--",
+            markerfacecolor="none",
+            label=f"{impl}: per example",
+        )
+    runs = kernel_epoch_seconds(tables, config)
+    if len(runs):
+        ax_epoch.errorbar(
+            runs.batch_size,
+            runs["mean"],
+            yerr=[runs["mean"] - runs["min"], runs["max"] - runs["mean"]],
+            color="#009E73",
+            marker="D",
+            markersize=3.5,
+            linestyle=":",
+            capsize=3,
+            label="training runs (kernel), min–max over runs",
+        )
+    for ax in (ax_epoch, ax_unit):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("batch size B (log scale)")
+        value_axis(ax, timing.batch_size)
+        log_axis(ax, "y")
+    ax_epoch.set_ylabel("seconds per epoch (log scale)")
+    ax_epoch.set_title(f"(a) one epoch of {n:,} examples")
+    ax_unit.set_ylabel("seconds (log scale)")
+    ax_unit.set_title("(b) per update and per example")
+    ax_epoch.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=6.5)
+    ax_unit.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=6.5, ncol=2)
     return fig

@@ -3,39 +3,45 @@ Snakemake's own report. (Importable without Matplotlib: the rules read it at par
 
 from __future__ import annotations
 
-BATCH_FIGURE_PREFIX = "batch_b"
+#: Questions 3 and 4 (batch size), in report order.
+BATCH_FIGURES = ("lr_choice", "batch_curves", "lr_over_b", "step_time")
+SUBSET_FIGURES = ("subset_size",)
+FRAMEWORK_FIGURES = ("backends",)
 
-
-def batch_figure(batch_size: int) -> str:
-    """Name of the question-3 figure of one batch size."""
-    return f"{BATCH_FIGURE_PREFIX}{batch_size}"
+_SUBCATEGORY = {
+    **dict.fromkeys(BATCH_FIGURES, "question 3: batch size"),
+    **dict.fromkeys(SUBSET_FIGURES, "question 5: training-set size"),
+    **dict.fromkeys(FRAMEWORK_FIGURES, "question 6: framework check"),
+}
+_LABELS = {
+    "lr_choice": "learning-rate choice per B",
+    "batch_curves": "loss and accuracy per epoch at the chosen lrs",
+    "lr_over_b": "final loss against lr/B",
+    "step_time": "time per epoch, update and example",
+    "subset_size": "accuracy and least-squares solution against N′",
+    "backends": "NumPy against the frameworks",
+}
 
 
 def figure_names(config: dict) -> list[str]:
     """Base names (no .svg) of every figure the config yields, in report order."""
-    names = [batch_figure(b) for b in config["grid"]["batch_sizes"]]
-    if config["grid"]["batch_sizes"]:
-        names += ["batch_tradeoff", "lr_sweep"]
+    names = list(BATCH_FIGURES) if config["grid"]["batch_sizes"] else []
     if config["grid"]["subset_sizes"]:
-        names += ["subset_size"]
+        names += SUBSET_FIGURES
     if config["frameworks"]["backends"]:
-        names += ["backends"]
+        names += FRAMEWORK_FIGURES
     return names
 
 
 def caption_name(figure: str) -> str:
-    """The caption a figure uses (every per-B figure shares one)."""
-    return "batch" if figure.startswith(BATCH_FIGURE_PREFIX) else figure
+    """The caption a figure uses (report/captions/<name>.rst): its own."""
+    return figure
 
 
 def snakemake_report_entry(figure: str) -> dict:
     """Category, subcategory and labels of a figure in Snakemake's report."""
-    if figure.startswith(BATCH_FIGURE_PREFIX):
-        labels = {"figure": "loss and accuracy per epoch", "B": figure.removeprefix(BATCH_FIGURE_PREFIX)}
-    else:
-        labels = {"figure": figure.replace("_", " "), "B": "all"}
-    if figure.startswith("batch") or figure == "lr_sweep":
-        sub = "question 3: batch size"
-    else:
-        sub = "question 5: training-set size" if figure == "subset_size" else "question 6: framework check"
-    return {"category": "Figures", "subcategory": sub, "labels": labels}
+    return {
+        "category": "Figures",
+        "subcategory": _SUBCATEGORY[figure],
+        "labels": {"figure": _LABELS[figure]},
+    }

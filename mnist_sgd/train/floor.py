@@ -42,15 +42,28 @@ def largest_eigenvalue(X: np.ndarray, iterations: int = 500, rtol: float = 1e-10
     return value
 
 
+def curvature_spectrum(X: np.ndarray) -> np.ndarray:
+    """Eigenvalues of X^T X / n (X (n, d)), descending, float64 (d,): the curvatures of the squared
+    loss along its principal directions. SGD with per-example step lr/B closes the gap along a
+    direction of curvature lambda roughly as exp(-lambda * epochs * n * lr/B), so the small ones
+    are those a finite run leaves unfinished."""
+    X = np.asarray(X, dtype=np.float64)
+    return np.clip(np.linalg.eigvalsh(X.T @ X / len(X))[::-1], 0.0, None)
+
+
 def least_squares_floor(train: EvalSet, others: list[EvalSet], bias: bool = False) -> dict:
     """L* on ``train`` and the accuracies of the least-squares solution on every set.
 
     Returns:
         {"floor_loss": L*, "rank": r, "n": n, "<set>_loss": ..., "<set>_accuracy": ...,
-         "lambda_max": largest eigenvalue of X^T X / n, "gd_lr_bound": 2 / lambda_max}.
+         "lambda_max": largest eigenvalue of X^T X / n, "gd_lr_bound": 2 / lambda_max,
+         "w_norm": Frobenius norm of the minimiser W*, "mean_sq_norm": mean ||x_i||^2 (the
+         curvature one example's update sees), "eigenvalues": every eigenvalue of X^T X / n}.
     """
     params, rank = least_squares_params(train.X, train.Y, bias)
     out: dict = {"n": len(train.X), "rank": rank, "bias": bias}
+    out["w_norm"] = float(np.linalg.norm(params.W))
+    out["mean_sq_norm"] = float(np.mean(np.einsum("ij,ij->i", train.X, train.X, dtype=np.float64)))
     for data in [train, *others]:
         X64 = EvalSet(
             data.name, np.asarray(data.X, dtype=np.float64), np.asarray(data.Y, dtype=np.float64), data.labels
@@ -60,4 +73,5 @@ def least_squares_floor(train: EvalSet, others: list[EvalSet], bias: bool = Fals
     out["lambda_max"] = largest_eigenvalue(train.X)
     # all-zero images: X^T X = 0, no lr makes gradient descent diverge
     out["gd_lr_bound"] = 2 / out["lambda_max"] if out["lambda_max"] > 0 else "inf"
+    out["eigenvalues"] = curvature_spectrum(train.X).tolist()
     return out

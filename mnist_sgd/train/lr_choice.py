@@ -105,15 +105,21 @@ def score_candidates(runs: list[RunRecord], settings: SearchSettings) -> list[di
     return candidates
 
 
-def pick(candidates: list[dict], criterion: str) -> dict | None:
-    """The chosen candidate (see the module docstring), or None when every lr diverged."""
+def best_and_tied(candidates: list[dict], criterion: str) -> tuple[dict | None, list[dict]]:
+    """The candidate with the best score and every candidate tied with it (within one standard
+    error of the best, the best included); (None, []) when every lr diverged."""
     eligible = [c for c in candidates if not c["diverged"] and math.isfinite(c["score"])]
     if not eligible:
-        return None
+        return None, []
     sign = 1.0 if criterion == "val_accuracy" else -1.0  # higher accuracy / lower loss is better
     best = max(eligible, key=lambda c: sign * c["score"])
-    tied = [c for c in eligible if sign * (best["score"] - c["score"]) <= best["se"]]
-    return min(tied, key=lambda c: (c["mean_val_loss"], c["lr"]))
+    return best, [c for c in eligible if sign * (best["score"] - c["score"]) <= best["se"]]
+
+
+def pick(candidates: list[dict], criterion: str) -> dict | None:
+    """The chosen candidate (see the module docstring), or None when every lr diverged."""
+    best, tied = best_and_tied(candidates, criterion)
+    return None if best is None else min(tied, key=lambda c: (c["mean_val_loss"], c["lr"]))
 
 
 def round_lr(x: float, low: float = 0.0, high: float = math.inf, tried: frozenset = frozenset()) -> float | None:

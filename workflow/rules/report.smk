@@ -2,7 +2,7 @@
 # assignment report as self-contained HTML and as PDF. Tables, figures and the PDF are also
 # registered for Snakemake's own report (`snakemake --report results/snakemake-report.html`).
 from mnist_sgd.report.catalog import caption_name, figure_names, snakemake_report_entry
-from mnist_sgd.report.provenance import git_state
+from mnist_sgd.provenance import git_state
 
 REPORT_FIGURES = figure_names(config)
 
@@ -65,6 +65,7 @@ rule paired_tests:
 rule figures:
     input:
         **{t: layout.table(t) for t in layout.TABLES},
+        step_timing=layout.step_timing(),
     output:
         **{
             name: report(layout.figure(name), caption=caption(caption_name(name)), **snakemake_report_entry(name))
@@ -114,6 +115,7 @@ rule render_report:
     input:
         **{t: layout.table(t) for t in layout.TABLES},
         paired_tests=layout.paired_tests(),
+        step_timing=layout.step_timing(),
         figures=[layout.figure(name) for name in REPORT_FIGURES],
         provenance=layout.provenance(),
         manifest=layout.data_manifest(),
@@ -138,7 +140,7 @@ rule render_report:
         # captions and stylesheet are read from the repository: a change in any reruns the rule
         code=code_digest(
             "scripts/render_report.py",
-            assets=(f"{layout.REPORT_TEMPLATES}/*", layout.caption("*"), layout.REPORT_STYLESHEET),
+            assets=(f"{layout.REPORT_TEMPLATES}/**/*", layout.caption("*"), layout.REPORT_STYLESHEET),
         ),
     message:
         "Rendering the assignment report (results/report/report.html and report.pdf)"

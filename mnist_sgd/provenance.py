@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from mnist_sgd import layout
-from mnist_sgd.report.job_costs import job_timings
+from mnist_sgd.aggregate.job_costs import job_timings
 
 #: Distributions whose versions the report lists (missing ones are listed as not installed).
 PACKAGES = [

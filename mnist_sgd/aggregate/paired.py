@@ -4,7 +4,7 @@ Two accuracies measured on the same 10,000 test images are not independent: most
 classified alike by both models, and only the *discordant* images (right by one, wrong by the
 other) carry evidence of a difference. For every comparison the report makes, this module
 recomputes each model's per-image correctness from its saved weights (``weights.npz``) and
-applies McNemar's test (:func:`mnist_sgd.report.stats.mcnemar_test`). With several seeds the
+applies McNemar's test (:func:`mnist_sgd.stats.mcnemar_test`). With several seeds the
 discordant counts of the runs with the same seed are summed (a sum of independent conditional
 binomials is again binomial under the null hypothesis).
 
@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from mnist_sgd import grid
-from mnist_sgd.report.stats import mcnemar_test, paired_counts, verdict
-from mnist_sgd.report.tables import RUN_KEY
+from mnist_sgd.aggregate.tables import RUN_KEY
+from mnist_sgd.stats import mcnemar_test, paired_counts, verdict
 
 SIDE = ["backend", "batch_size", "n_train", "lr"]
 PAIRED_COLUMNS = [
@@ -124,7 +124,7 @@ def paired_tests_table(
 
     Args:
         runs: the aggregated runs table.
-        weights: run key (tuple of :data:`~mnist_sgd.report.tables.RUN_KEY` values) -> weights.npz path.
+        weights: run key (tuple of :data:`~mnist_sgd.aggregate.tables.RUN_KEY` values) -> weights.npz path.
         splits: {"test": (images (n, d), labels (n,)), "val": ...}.
         config: the validated config (grid, data sizes).
         load: reads a weights file (default :func:`mnist_sgd.train.run_files.read_weights`).

@@ -5,6 +5,9 @@
 - :func:`mcnemar_test`: McNemar's test of two classifiers scored on the *same* images, from the
   discordant pairs only (images one got right and the other wrong): the exact two-sided binomial
   p-value and its mid-p variant (Fagerland, Lydersen and Laake, BMC Med Res Methodol 2013).
+- :func:`newcombe_paired_interval`: the 95 % interval of the difference of two accuracies on the
+  same images (Newcombe 1998, method 10: from the two Wilson intervals and the correlation of
+  the paired outcomes), valid at 0 % and 100 % where the normal approximation collapses.
 - :func:`seed_spread`: mean, min and max of a metric over seeds.
 - :func:`verdict`: the one rule the report's comments follow to call two results different.
 """
@@ -115,6 +118,23 @@ def paired_counts(correct_a: np.ndarray, correct_b: np.ndarray) -> dict[str, int
         "only_b": int(np.sum(~a & b)),
         "neither": int(np.sum(~a & ~b)),
     }
+
+
+def newcombe_paired_interval(both: int, only_a: int, only_b: int, neither: int, z: float = Z95) -> tuple[float, float]:
+    """95 % interval of accuracy(A) - accuracy(B) (fractions) for two classifiers scored on the same
+    n = both + only_a + only_b + neither images (Newcombe 1998, method 10)."""
+    n = both + only_a + only_b + neither
+    if n <= 0:
+        raise ValueError("newcombe_paired_interval needs at least one image")
+    p1, p2 = (both + only_a) / n, (both + only_b) / n
+    l1, u1 = wilson_interval(both + only_a, n, z)
+    l2, u2 = wilson_interval(both + only_b, n, z)
+    margins = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
+    phi = (both * neither - only_a * only_b) / math.sqrt(margins) if margins > 0 else 0.0
+    d = p1 - p2
+    low = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
+    high = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
+    return d - low, d + high
 
 
 def seed_spread(values) -> dict[str, float]:

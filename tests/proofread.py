@@ -12,7 +12,7 @@ import re
 
 from mnist_sgd import grid
 
-APPENDIX_HEADING = "Appendix: provenance"
+APPENDIX_HEADING = "Appendix"
 
 
 def body_of(text: str) -> str:

@@ -6,9 +6,10 @@ Tables (:data:`mnist_sgd.layout.TABLES`, written by rule ``aggregate``):
                   timings (the run's own, and the benchmark of the Snakemake job that trained it:
                   wall seconds, peak memory, ``job_end_seconds``, when it ended in Unix seconds,
                   ``job``, its name, and ``job_runs``, how many runs it trained), its subset's L*,
-                  and a plain-word ``note`` on anything odd (:mod:`mnist_sgd.report.run_notes`);
+                  and a plain-word ``note`` on anything odd (:mod:`mnist_sgd.aggregate.run_notes`);
 - ``epochs``      one row per (run, epoch) from the run's ``history.csv``;
 - ``floors``      one row per training subset (N', seed): L* and the least-squares accuracies;
+- ``spectrum``    one row per eigenvalue of X^T X / n of each training subset;
 - ``lr_choice``   one row per (backend, B, N', candidate lr);
 - ``consistency`` one row per framework-vs-NumPy comparison.
 
@@ -31,11 +32,11 @@ import numpy as np
 import pandas as pd
 
 from mnist_sgd import grid
+from mnist_sgd.aggregate.job_costs import job_name, read_benchmark
+from mnist_sgd.aggregate.lr_choice_table import lr_choice_table
+from mnist_sgd.aggregate.run_notes import METRICS, Histories, check_complete, note_of, read_histories, read_summary
 from mnist_sgd.atomic import write_atomically
 from mnist_sgd.layout import TABLES
-from mnist_sgd.report.job_costs import job_name, read_benchmark
-from mnist_sgd.report.lr_choice_table import lr_choice_table
-from mnist_sgd.report.run_notes import METRICS, Histories, check_complete, note_of, read_histories, read_summary
 
 RUN_KEY = ["backend", "batch_size", "n_train", "lr_path", "seed"]
 
@@ -262,9 +263,23 @@ def floors_table(floor_files: list[str | Path]) -> pd.DataFrame:
         "test_accuracy",
         "lambda_max",
         "gd_lr_bound",
+        "w_norm",
+        "mean_sq_norm",
     ]
     table = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
     return table.sort_values(["n_train", "seed"], ignore_index=True)
+
+
+def spectrum_table(floor_files: list[str | Path]) -> pd.DataFrame:
+    """One row per eigenvalue of X^T X / n of every training subset (N', seed), descending
+    (``index`` 0 is the largest); empty for floor files that do not record them."""
+    rows = []
+    for p in floor_files:
+        f = json.loads(Path(p).read_text())
+        for i, value in enumerate(f.get("eigenvalues") or []):
+            rows.append({"n_train": int(f["n_train"]), "seed": int(f["seed"]), "index": i, "eigenvalue": value})
+    table = pd.DataFrame(rows, columns=["n_train", "seed", "index", "eigenvalue"])
+    return table.sort_values(["n_train", "seed", "index"], ignore_index=True)
 
 
 CONSISTENCY_COLUMNS = [
@@ -339,6 +354,7 @@ def write_tables(
         "runs": runs_table(data, lr_choice_files, floor_files),
         "epochs": epochs_table(data),
         "floors": floors_table(floor_files),
+        "spectrum": spectrum_table(floor_files),
         "lr_choice": lr_choice_table(lr_choice_files),
         "consistency": consistency_table(consistency_files),
     }
