@@ -1,7 +1,9 @@
-"""Rules train and train_grid: training runs of one (backend, B, N', seed), one lr after another.
+"""Rules train and train_grid: training runs of one (backend, B, N', seed).
 
 Rule train has one lr (a number, or "chosen"), rule train_grid every lr of the configured grid;
-the outputs are each lr's history, summary and weights, in the order of ``params.lrs``.
+the outputs are each lr's history, summary and weights, in the order of ``params.lrs``. The
+NumPy runs of a grid job train in lockstep (mnist_sgd.train.lockstep), the others one lr
+after another. Each epoch of each run is written to the log as it ends.
 """
 
 from mnist_sgd.job import limit_threads, output_to_log
@@ -15,7 +17,15 @@ import numpy as np  # noqa: E402
 
 from mnist_sgd.data.dataset import arrays_of  # noqa: E402
 from mnist_sgd.layout import RUN_FILES  # noqa: E402
-from mnist_sgd.train.run import RunSettings, load_eval_sets, resolve_lr, run_summary, train_run  # noqa: E402
+from mnist_sgd.train.run import (  # noqa: E402
+    RunSettings,
+    epoch_line,
+    load_eval_sets,
+    resolve_lr,
+    run_summary,
+    train_runs,
+    trains_in_lockstep,
+)
 from mnist_sgd.train.run_files import write_run  # noqa: E402
 
 with output_to_log(snakemake.log[0]):
@@ -28,8 +38,8 @@ with output_to_log(snakemake.log[0]):
     # the arrays: their staged copies where they are inputs (no shared file system), else the parameter
     arrays = arrays_of({**snakemake.params.arrays, **dict(snakemake.input.items())})
     sets = load_eval_sets(arrays, subset, p.dtype, snakemake.input.manifest)  # checked and compressed once
-    for i, lr_text in enumerate(p.lrs):
-        settings = RunSettings(
+    runs = [
+        RunSettings(
             backend=w.backend,
             batch_size=int(w.batch),
             lr=resolve_lr(lr_text, choice),
@@ -39,11 +49,20 @@ with output_to_log(snakemake.log[0]):
             bias=p.bias,
             divergence_factor=p.divergence_factor,
         )
+        for lr_text in p.lrs
+    ]
+    for settings in runs:
         print(f"training {settings} on {len(subset)} images")
-        history, params = train_run(settings, sets)
-        for row in history.rows:
-            print(row)
-        print(f"status: {history.status}")
+    together = len(runs) if trains_in_lockstep(runs) else 1
+    print(f"{together} runs in lockstep" if together > 1 else "solo", flush=True)
+
+    def progress(i: int, row: dict) -> None:
+        print(epoch_line(p.lrs[i], row, p.epochs), flush=True)
+
+    for i, (lr_text, settings, (history, params)) in enumerate(
+        zip(p.lrs, runs, train_runs(runs, sets, on_epoch=progress), strict=True)
+    ):
+        print(f"lr {lr_text} status: {history.status}")
         files = dict(zip(RUN_FILES, out[len(RUN_FILES) * i : len(RUN_FILES) * (i + 1)], strict=True))
-        summary = run_summary(settings, lr_text, len(subset), history)
+        summary = run_summary(settings, lr_text, len(subset), history, lockstep_models=together)
         write_run(history, params, summary, files["history.csv"], files["summary.json"], files["weights.npz"])

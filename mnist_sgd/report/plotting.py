@@ -175,18 +175,6 @@ def svg_text(fig: Figure, name: str) -> str:
     return buffer.getvalue()
 
 
-def zoom(ax, values, pad: float = 0.12, axis: str = "y") -> None:
-    """Limit an axis to the range of ``values`` (finite ones) plus ``pad`` of that range on each side,
-    so that small differences (a train/test gap, accuracies of neighbouring lrs) are visible."""
-    v = np.asarray([x for x in np.ravel(values) if np.isfinite(x)], float)
-    if not len(v):
-        return
-    lo, hi = float(v.min()), float(v.max())
-    span = max(hi - lo, 0.002)
-    limits = (lo - pad * span, hi + pad * span)
-    (ax.set_ylim if axis == "y" else ax.set_xlim)(*limits)
-
-
 def plateau_range(
     values, window: float, higher_is_better: bool = True, pad: float = 0.12
 ) -> tuple[float, float] | None:

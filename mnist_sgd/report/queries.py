@@ -80,17 +80,6 @@ def chosen_lr(tables: dict, batch: int, n: int, backend: str = grid.NUMPY) -> fl
     return float(rows.lr.iloc[0]) if len(rows) else None
 
 
-def diverged_lrs(runs: pd.DataFrame, batch: int, n: int) -> list[float]:
-    """The learning rates that diverged at a NumPy (B, N'), ascending."""
-    pt = point_runs(runs, batch, n)
-    return sorted(pt[pt.diverged].lr.unique().tolist())
-
-
-def tried_lrs(runs: pd.DataFrame, batch: int, n: int) -> list[float]:
-    """Every learning rate trained at a NumPy (B, N'), ascending."""
-    return sorted(point_runs(runs, batch, n).lr.unique().tolist())
-
-
 def run_epochs(
     tables: dict, backend: str, batch: int, n: int, lr: float | None = None, lr_path: str | None = None
 ) -> pd.DataFrame:
@@ -213,12 +202,6 @@ def point_result(runs: pd.DataFrame, batch: int, n: int) -> PointResult:
         test_accuracy=float(pt.final_test_accuracy.mean()),
         seeds=int(len(pt)),
     )
-
-
-def per_seed(runs: pd.DataFrame, batch: int, n: int, column: str) -> list[float]:
-    """A column of the chosen-lr NumPy runs at (B, N'), one value per seed."""
-    pt = point_runs(runs, batch, n)
-    return pt[pt.chosen.astype(bool)][column].tolist()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ chosen at run time, no reassociation, no fused multiply-add), so a run gives the
 on every x86-64 CPU, at any ``--cores``. :mod:`mnist_sgd.train.sgd` is the reference the
 tests hold these kernels to (1e-6 relative over 100 epochs in float64).
 
+:func:`sgd_epoch_lockstep` and :func:`evaluate_lockstep` do the same for the K models of a grid
+job at once (:mod:`mnist_sgd.train.lockstep`), each model's numbers bit for bit those of
+:func:`sgd_epoch` and :func:`evaluate`.
+
 A zero pixel is skipped, so 0 * inf is never formed: once a diverging run's weights overflow,
 its scores may be inf where the dense product has NaN; the run is stopped as diverged either way.
 """
@@ -213,3 +217,196 @@ def evaluate(Wp, b, indptr, indices, values, Y, labels):
                 best = c
         right += best == labels[i]
     return total / (2 * n), right / n
+
+
+# ---- lockstep: the K models of one grid job in one pass over the data ------------------
+#
+# The K models sit side by side in one (d, width) matrix: model q's class c is column
+# q * k + c, and width is K * k rounded up to a multiple of 8 (one AVX2 register of float32;
+# the extra columns stay zero). An example's nonzero pixels are read once for all K models,
+# and the scores of all of them accumulate together, in blocks of columns held in registers.
+# Every column is computed by the operations of sgd_epoch and evaluate above, in their
+# order: the pixels of an example in increasing order, the examples in the minibatch's
+# order, the bias after the pixels, all residuals of a minibatch before its updates, the
+# loss summed over the classes of one example, then over the examples. Columns never mix,
+# so model q's numbers are those of its solo run, bit for bit (tests/test_lockstep.py).
+
+#: Columns of the lockstep matrix come in multiples of this (8 float32 = one AVX2 register).
+LOCKSTEP_ALIGN = 8
+
+
+def _column_block(size):
+    """The scores and the update of ``size`` consecutive columns, held in registers."""
+
+    @intrinsic
+    def stack(typingctx, dtype):
+        scalar = dtype.dtype
+
+        def codegen(context, builder, signature, args):
+            return cgutils.alloca_once(builder, context.get_value_type(scalar), size=size)
+
+        return types.CPointer(scalar)(dtype), codegen
+
+    @numba.njit(inline="always")
+    def scores(W, first, indptr, indices, values, i, S):
+        """S[first:first + size] = (X W)[i, first:first + size] over the nonzero pixels of example i."""
+        s = numba.carray(stack(W.dtype), size)
+        first = numba.uintp(first)  # unsigned: an index with no negative wraparound (vectorizable)
+        for c in range(size):
+            s[c] = 0
+        for p in range(indptr[i], indptr[i + 1]):
+            j, v = indices[p], values[p]
+            for c in range(size):
+                s[c] += v * W[j, first + numba.uintp(c)]
+        for c in range(size):
+            S[first + numba.uintp(c)] = s[c]
+
+    @numba.njit(inline="always")
+    def update(W, first, indptr, indices, values, i, r):
+        """W[:, first:first + size] -= x_i r[first:first + size]^T over the nonzero pixels of example i."""
+        rr = numba.carray(stack(W.dtype), size)
+        first = numba.uintp(first)
+        for c in range(size):
+            rr[c] = r[first + numba.uintp(c)]
+        for p in range(indptr[i], indptr[i + 1]):
+            j, v = indices[p], values[p]
+            for c in range(size):
+                W[j, first + numba.uintp(c)] -= v * rr[c]
+
+    return scores, update
+
+
+#: The column blocks, by width: 8, 16, ..., 80 columns (80 float32 = 10 AVX2 registers, with
+#: the broadcast pixel and a temporary within the 16 registers of AVX2).
+_BLOCKS = [_column_block(size) for size in range(LOCKSTEP_ALIGN, 81, LOCKSTEP_ALIGN)]
+(_s8, _u8), (_s16, _u16), (_s24, _u24), (_s32, _u32), (_s40, _u40) = _BLOCKS[:5]
+(_s48, _u48), (_s56, _u56), (_s64, _u64), (_s72, _u72), (_s80, _u80) = _BLOCKS[5:]
+
+
+@numba.njit(inline="always")
+def _all_scores(W, b, indptr, indices, values, i, S):
+    """S = W^T x_i + b for every column of W (width a multiple of 8): 80 columns at a time,
+    then the rest in one block."""
+    width = W.shape[1]
+    first = 0
+    while width - first > 80:
+        _s80(W, first, indptr, indices, values, i, S)
+        first += 80
+    rest = width - first
+    if rest == 80:
+        _s80(W, first, indptr, indices, values, i, S)
+    elif rest == 72:
+        _s72(W, first, indptr, indices, values, i, S)
+    elif rest == 64:
+        _s64(W, first, indptr, indices, values, i, S)
+    elif rest == 56:
+        _s56(W, first, indptr, indices, values, i, S)
+    elif rest == 48:
+        _s48(W, first, indptr, indices, values, i, S)
+    elif rest == 40:
+        _s40(W, first, indptr, indices, values, i, S)
+    elif rest == 32:
+        _s32(W, first, indptr, indices, values, i, S)
+    elif rest == 24:
+        _s24(W, first, indptr, indices, values, i, S)
+    elif rest == 16:
+        _s16(W, first, indptr, indices, values, i, S)
+    elif rest == 8:
+        _s8(W, first, indptr, indices, values, i, S)
+    for c in range(b.shape[0]):
+        S[c] += b[c]
+
+
+@numba.njit(inline="always")
+def _all_updates(W, indptr, indices, values, i, r):
+    """W -= x_i r^T for every column of W, in the blocks of :func:`_all_scores`."""
+    width = W.shape[1]
+    first = 0
+    while width - first > 80:
+        _u80(W, first, indptr, indices, values, i, r)
+        first += 80
+    rest = width - first
+    if rest == 80:
+        _u80(W, first, indptr, indices, values, i, r)
+    elif rest == 72:
+        _u72(W, first, indptr, indices, values, i, r)
+    elif rest == 64:
+        _u64(W, first, indptr, indices, values, i, r)
+    elif rest == 56:
+        _u56(W, first, indptr, indices, values, i, r)
+    elif rest == 48:
+        _u48(W, first, indptr, indices, values, i, r)
+    elif rest == 40:
+        _u40(W, first, indptr, indices, values, i, r)
+    elif rest == 32:
+        _u32(W, first, indptr, indices, values, i, r)
+    elif rest == 24:
+        _u24(W, first, indptr, indices, values, i, r)
+    elif rest == 16:
+        _u16(W, first, indptr, indices, values, i, r)
+    elif rest == 8:
+        _u8(W, first, indptr, indices, values, i, r)
+
+
+@numba.njit(cache=True)
+def sgd_epoch_lockstep(W, b, indptr, indices, values, Y, order, batch_size, lrs):
+    """:func:`sgd_epoch` for K = len(lrs) models at once, in place; the number of updates, ceil(n / B).
+
+    W: (d, width) the K models' weights side by side (model q's class c in column q * k + c,
+    width a multiple of 8, extra columns zero); b: (width,) their biases likewise, or (0,)
+    for none; lrs: float64 (K,); the other arguments as in :func:`sgd_epoch`.
+    """
+    n, k, K = order.shape[0], Y.shape[1], lrs.shape[0]
+    width = W.shape[1]
+    R = np.zeros((batch_size, width), dtype=W.dtype)  # the minibatch's scaled residuals
+    S = np.zeros(width, dtype=W.dtype)
+    steps = np.empty(K, dtype=W.dtype)
+    updates = 0
+    for start in range(0, n, batch_size):
+        batch = order[start : start + batch_size]
+        m = batch.shape[0]
+        for q in range(K):
+            steps[q] = lrs[q] / m  # rounded to the weights' dtype, as sgd_epoch's step
+        for t in range(m):  # residuals, all with the W before this update
+            following = batch[t + 1] if t + 1 < m else order[min(start + m, n - 1)]
+            _prefetch_example(indptr, indices, values, following)
+            _all_scores(W, b, indptr, indices, values, batch[t], S)
+            for q in range(K):
+                for c in range(k):
+                    R[t, q * k + c] = (S[q * k + c] - Y[batch[t], c]) * steps[q]
+        for t in range(m):  # W <- W - lr/m * X_b^T R, one example at a time
+            _prefetch_example(indptr, indices, values, batch[min(t + 1, m - 1)])
+            _all_updates(W, indptr, indices, values, batch[t], R[t])
+            for c in range(b.shape[0]):
+                b[c] -= R[t, c]
+        updates += 1
+    return updates
+
+
+@numba.njit(cache=True)
+def evaluate_lockstep(W, b, n_models, indptr, indices, values, Y, labels):
+    """:func:`evaluate` of the ``n_models`` models side by side in W (as in
+    :func:`sgd_epoch_lockstep`): (losses (K,), accuracies (K,))."""
+    n, k = Y.shape
+    S = np.zeros(W.shape[1], dtype=W.dtype)
+    totals = np.zeros(n_models)
+    right = np.zeros(n_models, dtype=np.int64)
+    for i in range(n):
+        _all_scores(W, b, indptr, indices, values, i, S)
+        # each model's loss sums its classes in order, as evaluate's; the models take turns
+        # class by class, so that their K sums advance side by side
+        for c in range(k):
+            y = np.float64(Y[i, c])
+            for q in range(n_models):
+                r = np.float64(S[q * k + c]) - y
+                totals[q] += r * r
+        for q in range(n_models):  # the first maximum, or the first NaN: evaluate's rule, as selects
+            o = q * k
+            best, top = 0, S[o]
+            for c in range(1, k):
+                s = S[o + c]
+                better = (s > top) | ((s != s) & (top == top))
+                best = c if better else best
+                top = s if better else top
+            right[q] += best == labels[i]
+    return totals / (2 * n), right / n

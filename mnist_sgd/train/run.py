@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import os
 import platform
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ import numpy as np
 from mnist_sgd import grid
 from mnist_sgd.data.dataset import N_CLASSES, load_split, one_hot, verify_arrays
 from mnist_sgd.train.backends import make_trainer
+from mnist_sgd.train.lockstep import Lockstep, fit_lockstep
 from mnist_sgd.train.loop import EvalSet, History, fit
 from mnist_sgd.train.run_files import HISTORY_COLUMNS
 from mnist_sgd.train.sgd import Params
@@ -70,8 +73,13 @@ def load_eval_sets(
     return sets
 
 
-def train_run(settings: RunSettings, sets: list[EvalSet]) -> tuple[History, Params]:
-    """Train ``settings.backend`` on ``sets[0]`` (the training subset) from zero weights."""
+def train_run(
+    settings: RunSettings, sets: list[EvalSet], on_epoch: Callable[[dict], None] | None = None
+) -> tuple[History, Params]:
+    """Train ``settings.backend`` on ``sets[0]`` (the training subset) from zero weights.
+
+    ``on_epoch(row)`` sees each epoch's row of the history as soon as it is recorded.
+    """
     train_set = sets[0]
     d = train_set.X.shape[1]
     params = Params.zeros(d, N_CLASSES, settings.dtype, settings.bias)
@@ -92,8 +100,40 @@ def train_run(settings: RunSettings, sets: list[EvalSet]) -> tuple[History, Para
         epochs=settings.epochs,
         seed=settings.seed,
         divergence_factor=settings.divergence_factor,
+        on_epoch=on_epoch,
     )
     return history, trainer.params()
+
+
+def trains_in_lockstep(runs: list[RunSettings]) -> bool:
+    """Whether ``runs`` train together (:mod:`mnist_sgd.train.lockstep`): several NumPy runs
+    that differ in nothing but their lr."""
+    first = runs[0]
+    return len(runs) > 1 and first.backend == grid.NUMPY and all(replace(r, lr=first.lr) == first for r in runs)
+
+
+def train_runs(
+    runs: list[RunSettings], sets: list[EvalSet], on_epoch: Callable[[int, dict], None] | None = None
+) -> list[tuple[History, Params]]:
+    """Train every run of ``runs`` on ``sets[0]``: in lockstep when :func:`trains_in_lockstep`,
+    else one after another (:func:`train_run`); each run's history and parameters, in order.
+
+    ``on_epoch(i, row)`` sees run i's row of each epoch as soon as it is recorded.
+    """
+    if not trains_in_lockstep(runs):
+        return [train_run(s, sets, partial(on_epoch, i) if on_epoch else None) for i, s in enumerate(runs)]
+    first, train_set = runs[0], sets[0]
+    start = Params.zeros(train_set.X.shape[1], N_CLASSES, first.dtype, first.bias)
+    models = Lockstep(train_set.X, train_set.Y, start, first.batch_size, [r.lr for r in runs], rows=train_set.rows)
+    return fit_lockstep(
+        models,
+        len(train_set.X),
+        sets,
+        epochs=first.epochs,
+        seed=first.seed,
+        divergence_factor=first.divergence_factor,
+        on_epoch=on_epoch,
+    )
 
 
 def execution_host(env: dict[str, str] | None = None) -> dict:
@@ -111,8 +151,12 @@ def _json_number(x: float) -> float | str:
     return x if math.isfinite(x) else str(x)  # JSON has no inf/nan
 
 
-def run_summary(settings: RunSettings, lr_path: str, n_train: int, history: History) -> dict:
-    """The run's key, settings, status, final metrics (last recorded epoch) and where it ran."""
+def run_summary(settings: RunSettings, lr_path: str, n_train: int, history: History, lockstep_models: int = 1) -> dict:
+    """The run's key, settings, status, final metrics (last recorded epoch) and where it ran.
+
+    ``lockstep_models``: the models its job trained together (1: alone); its seconds are then
+    its share of the job's (:mod:`mnist_sgd.train.lockstep`).
+    """
     last = history.rows[-1]
     return {
         **asdict(settings),
@@ -125,5 +169,15 @@ def run_summary(settings: RunSettings, lr_path: str, n_train: int, history: Hist
         **{f"final_{k}": _json_number(last[k]) for k in HISTORY_COLUMNS if k.endswith(("_loss", "_accuracy"))},
         "train_seconds": sum(r["train_seconds"] for r in history.rows),
         "eval_seconds": sum(r["eval_seconds"] for r in history.rows),
+        "lockstep_models": lockstep_models,
         "execution": execution_host(),
     }
+
+
+def epoch_line(lr_text: str, row: dict, epochs: int) -> str:
+    """One epoch of one run as a line of the job's log (``tail -f`` shows where a job is)."""
+    metrics = ", ".join(
+        f"{name} loss {row[f'{name}_loss']:.6g} acc {row[f'{name}_accuracy']:.4f}" for name in ("train", "val", "test")
+    )
+    seconds = f"{row['train_seconds']:.2f} s training + {row['eval_seconds']:.2f} s evaluation"
+    return f"lr {lr_text} epoch {row['epoch']}/{epochs}: {metrics}; {seconds}"

@@ -2,6 +2,7 @@
 # assignment report as self-contained HTML and as PDF. Tables, figures and the PDF are also
 # registered for Snakemake's own report (`snakemake --report results/snakemake-report.html`).
 from mnist_sgd.report.catalog import caption_name, figure_names, snakemake_report_entry
+from mnist_sgd.report.sections import TITLES as SECTION_TITLES
 from mnist_sgd.provenance import git_state
 
 REPORT_FIGURES = figure_names(config)
@@ -140,7 +141,14 @@ rule render_report:
         # captions and stylesheet are read from the repository: a change in any reruns the rule
         code=code_digest(
             "scripts/render_report.py",
-            assets=(f"{layout.REPORT_TEMPLATES}/**/*", layout.caption("*"), layout.REPORT_STYLESHEET),
+            # the section modules are imported by name (render.section_facts)
+            extra_modules=tuple(f"mnist_sgd.report.sections.{name}" for name in SECTION_TITLES),
+            assets=(
+                f"{layout.REPORT_TEMPLATES}/*.j2",
+                f"{layout.REPORT_TEMPLATES}/sections/*.j2",
+                layout.caption("*"),
+                layout.REPORT_STYLESHEET,
+            ),
         ),
     message:
         "Rendering the assignment report (results/report/report.html and report.pdf)"
