@@ -60,6 +60,7 @@ RUN_COLUMNS = [
     "final_test_accuracy",
     "train_seconds",
     "eval_seconds",
+    "lockstep_models",
     "job_seconds",
     "max_rss_mb",
     "job_end_seconds",
@@ -194,6 +195,8 @@ def runs_table(data: RunData, lr_choice_files: list[str | Path], floor_files: li
             **{k: _number(s[k]) for k in RUN_COLUMNS if k.startswith("final_")},
             "train_seconds": float(s["train_seconds"]),
             "eval_seconds": float(s["eval_seconds"]),
+            # models its job trained side by side (1: alone); the seconds above are then its share
+            "lockstep_models": int(s.get("lockstep_models", 1)),
             "job_seconds": cost["seconds"],
             "max_rss_mb": cost["max_rss_mb"],
             "job_end_seconds": cost["end"],

@@ -339,6 +339,20 @@ def reference_inputs(wildcards):
     return inputs
 
 
+def searched_round_files(wildcards):
+    """Every lr-search round read to list the searched runs: an input of each rule whose params
+    list them, since Snakemake requires a checkpoint a params function reads among the inputs
+    (without it, a rerun of the lr search stops with "Rule parameter depends on checkpoint")."""
+    files = []
+    for backend, p in lr_choice_points():
+        _, last = searched_lrs(backend, p.batch_size, p.n_train)
+        files += [
+            checkpoints.lr_search_round.get(backend=backend, batch=p.batch_size, n=p.n_train, round=r).output[0]
+            for r in range(last + 1)
+        ]
+    return files
+
+
 def searched_run_files(name):
     """Input function: one file of every run after the lr search (see searched_runs)."""
     return lambda wildcards: run_files(name, searched_runs())

@@ -16,6 +16,7 @@ rule aggregate:
         floors=floor_files(),
         lr_choices=lr_choice_files(),
         consistency=consistency_files(),
+        lr_rounds=searched_round_files,  # read by params.benchmarks
     output:
         **{
             t: report(layout.table(t), caption=caption(f"table_{t}"), category="Tables", labels={"table": t})
@@ -41,6 +42,7 @@ rule paired_tests:
         **{layout.array_input(s, k): layout.array(s, k) for s in ("val", "test") for k in layout.ARRAY_KINDS},
         runs=layout.table("runs"),
         weights=searched_run_files("weights.npz"),
+        lr_rounds=searched_round_files,  # read by params.run_keys
     output:
         report(
             layout.paired_tests(),
