@@ -6,17 +6,19 @@ reruns a job whose params changed, so a change in one of those files reruns exac
 that run it. The imports are read with :mod:`ast`, nothing is executed:
 
 - ``import a.b.c`` and ``from a.b import c`` (``c`` a module or a name), relative imports,
-  and ``importlib.import_module("a.b")`` with a literal name;
+  and ``importlib.import_module("a.b")`` with a literal name; with a computed name such as
+  ``import_module(f"a.b.{name}")``, every module the name can be (``a.b.*``);
 - importing ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py`` too: they count;
 - imports inside functions count (they may run); those under ``if TYPE_CHECKING:`` do not.
 
-A module chosen at run time from a computed name (the training backends) is not seen: the
-rule names it (``extra`` of :func:`code_files`).
+A module whose name is computed elsewhere and passed in (the training backends) is not seen:
+the rule names it (``extra`` of :func:`code_files`).
 """
 
 from __future__ import annotations
 
 import ast
+import fnmatch
 import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -99,15 +101,26 @@ def imported_names(path: Path, importer: str | None = None) -> set[str]:
             and isinstance(node.func, ast.Attribute | ast.Name)
             and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) == "import_module"
             and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
         ):
-            found.add(node.args[0].value)
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.add(arg.value)
+            elif isinstance(arg, ast.JoinedStr):  # f"a.b.{name}": a pattern, "a.b.*"
+                found.add("".join(v.value if isinstance(v, ast.Constant) else "*" for v in arg.values))
     with_parents = set()
     for name in found:
         parts = name.split(".")
+        if "*" in name:  # the pattern, and the literal packages before it
+            with_parents.add(name)
+            parts = parts[: next(i for i, part in enumerate(parts) if "*" in part)]
         with_parents |= {".".join(parts[: i + 1]) for i in range(len(parts))}
     return with_parents
+
+
+def package_modules(root: Path) -> dict[str, Path]:
+    """{dotted name: file} of every module of the package under ``root``."""
+    files = sorted((root / PACKAGE).rglob("*.py"))
+    return {name: f for f in files if (name := module_name(root, f))}
 
 
 def code_files(root: str | Path, script: str | Path, extra: Iterable[str] = ()) -> list[Path]:
@@ -126,9 +139,11 @@ def code_files(root: str | Path, script: str | Path, extra: Iterable[str] = ()) 
             continue
         seen.add(path)
         for imported in imported_names(path, name if path != script else None):
-            found = module_file(root, imported)
-            if found is not None and found not in seen:
-                todo.append((found, module_name(root, found)))
+            if "*" in imported:
+                matches = [f for n, f in package_modules(root).items() if fnmatch.fnmatchcase(n, imported)]
+            else:
+                matches = [f] if (f := module_file(root, imported)) else []
+            todo += [(f, module_name(root, f)) for f in matches if f not in seen]
     return sorted(seen)
 
 

@@ -130,14 +130,17 @@ def code_digest(script, extra_modules=(), assets=()):
     """Digest of the code behind a rule's numbers: its script (path relative to the repository),
     every package module the script imports, directly or through other modules (found from the
     imports: mnist_sgd/code_deps.py), ``extra_modules`` it imports by a computed name, and the
-    files matching the ``assets`` globs it reads (templates, stylesheet, captions).
+    files matching the ``assets`` globs it reads (templates, stylesheet, captions; ``**`` matches
+    any depth of folders).
 
     Given as a `params:` value, so that Snakemake's params trigger reruns a job when that
     code changes, and not when a file is merely touched or another module changes.
     """
     root = Path(workflow.basedir)
     files = code_deps.code_files(root, script, extra_modules)
-    files += [Path(f) for pattern in assets for f in glob.glob(str(root / pattern))]
+    files += [
+        Path(f) for pattern in assets for f in glob.glob(str(root / pattern), recursive=True) if Path(f).is_file()
+    ]
     return code_deps.digest(root, files)
 
 
