@@ -181,10 +181,23 @@ class PointResult:
         return math.nan if self.lr is None else self.lr / self.batch_size
 
 
+def chosen_runs(runs: pd.DataFrame, batch: int, n: int, backend: str = grid.NUMPY) -> pd.DataFrame:
+    """The runs (every seed) of one (B, N') at its chosen lr."""
+    pt = point_runs(runs, batch, n, backend)
+    return pt[pt.chosen.astype(bool)]
+
+
+def stable_range(runs: pd.DataFrame, batch: int, n: int) -> tuple[float, float]:
+    """(largest lr that trained, smallest lr that diverged) at a NumPy (B, N'); NaN for none."""
+    pt = point_runs(runs, batch, n)
+    diverged = pt.diverged.astype(bool)
+    good, bad = pt[~diverged].lr, pt[diverged].lr
+    return (float(good.max()) if len(good) else math.nan, float(bad.min()) if len(bad) else math.nan)
+
+
 def point_result(runs: pd.DataFrame, batch: int, n: int) -> PointResult:
     """The chosen-lr result of a NumPy (B, N') (``runs`` is the aggregated runs table)."""
-    pt = point_runs(runs, batch, n)
-    pt = pt[pt.chosen]
+    pt = chosen_runs(runs, batch, n)
     if not len(pt):
         return PointResult(batch, n, None)
     return PointResult(
@@ -219,10 +232,19 @@ class LrChoice:
         """The tie rule, not the criterion's best value, picked the lr."""
         return self.chosen is not None and not math.isclose(self.chosen, self.best)
 
+    @property
+    def trained(self) -> pd.Series:
+        """The lrs tried that did not diverge."""
+        return self.candidates[~self.candidates.diverged.astype(bool)].lr
+
+    def neighbours(self, lr: float) -> tuple[float | None, float | None]:
+        """The nearest lr that trained below ``lr`` and above it (None where there is none)."""
+        below, above = self.trained[self.trained < lr * (1 - 1e-9)], self.trained[self.trained > lr * (1 + 1e-9)]
+        return (float(below.max()) if len(below) else None, float(above.min()) if len(above) else None)
+
     def inside(self, lr: float | None) -> bool:
-        """``lr`` has a tried, not diverged lr on each side."""
-        ok = self.candidates[~self.candidates.diverged.astype(bool)].lr
-        return lr is not None and bool((ok < lr * (1 - 1e-9)).any() and (ok > lr * (1 + 1e-9)).any())
+        """``lr`` has a tried lr that trained on each side."""
+        return lr is not None and None not in self.neighbours(lr)
 
 
 def lr_choice(tables: dict, criterion: str, batch: int, n: int, backend: str = grid.NUMPY) -> LrChoice:

@@ -31,6 +31,7 @@ from mnist_sgd.report.formats import (
 )
 from mnist_sgd.report.queries import (
     ReportInputs,
+    chosen_runs,
     floor_of,
     full_set_curvature,
     holm,
@@ -40,6 +41,7 @@ from mnist_sgd.report.queries import (
     point_result,
     point_runs,
     spectrum,
+    stable_range,
 )
 
 #: Curves that differ by less than this (relative) at every epoch are called coinciding.
@@ -52,11 +54,10 @@ FEW_DISCORDANT = 0.01
 
 
 def _bracket_text(choice) -> str:
-    ok = choice.candidates[~choice.candidates.diverged.astype(bool)].lr
-    below = ok[ok < choice.chosen * (1 - 1e-9)]
-    above = ok[ok > choice.chosen * (1 + 1e-9)]
-    low = fmt_lr(below.max()) if len(below) else "…"
-    high = fmt_lr(above.min()) if len(above) else "…"
+    """'9e-06 < 3e-05 < 9e-05': the chosen lr between its nearest tried neighbours ('…': none)."""
+    below, above = choice.neighbours(choice.chosen)
+    low = "…" if below is None else fmt_lr(below)
+    high = "…" if above is None else fmt_lr(above)
     return f"{low} < {fmt_lr(choice.chosen)} < {high}"
 
 
@@ -163,7 +164,9 @@ def facts(inp: ReportInputs) -> dict:
                 "updates": fmt_int(r.updates),
                 "seconds": fmt_seconds(r.train_seconds),
                 "share": _share(inp, b, n),
-                "test_acc": acc_cell(r.test_accuracy, inp.images("test"), _seeds(inp, b, n, "final_test_accuracy")),
+                "test_acc": acc_cell(
+                    r.test_accuracy, inp.images("test"), chosen_runs(inp.runs, b, n).final_test_accuracy.tolist()
+                ),
                 "spread": "–" if not r.ok or b == min(curves, default=b) else f"{100 * spread[b]:.2f}\u00a0%",
                 "loss": r.train_loss,
                 "gap": r.gap,
@@ -210,14 +213,8 @@ def facts(inp: ReportInputs) -> dict:
     # ---- stability: the largest stable and smallest diverged lr per B, against the bounds
     stable = {}
     for b in batches:
-        pt = point_runs(inp.runs, b, n)
-        good, bad = pt[~pt.diverged.astype(bool)].lr, pt[pt.diverged.astype(bool)].lr
-        stable[b] = {
-            "B": fmt_int(b),
-            "largest": float(good.max()) if len(good) else math.nan,
-            "smallest_diverged": float(bad.min()) if len(bad) else math.nan,
-            "first_epoch": bool(len(bad)) and bool((pt[pt.diverged.astype(bool)].diverged_epoch.fillna(0) <= 1).all()),
-        }
+        largest_lr, smallest_diverged = stable_range(inp.runs, b, n)
+        stable[b] = {"largest": largest_lr, "smallest_diverged": smallest_diverged}
     example_bound = 2 / floor["mean_sq_norm"] if floor.get("mean_sq_norm") else math.nan
     gd_bound = curvature.get("gd_lr_bound", math.nan)
     b1, bmax = batches[0], batches[-1]
@@ -368,7 +365,6 @@ def facts(inp: ReportInputs) -> dict:
         "edge_side": _edge_side(choices, edge),
         "tie_batches": join_words([fmt_int(b) for b in decided_by_tie]),
         "edge_batches": join_words([fmt_int(b) for b in edge]),
-        "stable": stable,
         "stable_first": _fmt_stable(stable[b1]),
         "stable_last": _fmt_stable(stable[bmax]),
         "reference": ", ".join(
@@ -378,10 +374,6 @@ def facts(inp: ReportInputs) -> dict:
         )
         if len([b for b in batches if b in REFERENCE_SECONDS]) > 1
         else "",
-        "stable_rows": [
-            {**s, "largest": fmt_lr(s["largest"]), "smallest_diverged": fmt_lr(s["smallest_diverged"])}
-            for s in stable.values()
-        ],
         "example_bound": fmt_ratio(example_bound) if math.isfinite(example_bound) else "–",
         "example_bound_lr": fmt_lr(float(f"{example_bound:.2g}")) if math.isfinite(example_bound) else "–",
         "mean_sq_norm": fmt_ratio(floor.get("mean_sq_norm", math.nan)),
@@ -435,28 +427,20 @@ def _edge_side(choices: dict, edge: list[int]) -> str:
     """Where the criterion's best lr sits at the batch sizes in ``edge``: "smallest", "largest" or both."""
     sides = set()
     for b in edge:
-        ok = choices[b].candidates[~choices[b].candidates.diverged.astype(bool)].lr
-        sides.add("smallest" if math.isclose(choices[b].best, ok.min()) else "largest")
+        sides.add("smallest" if math.isclose(choices[b].best, choices[b].trained.min()) else "largest")
     return " or ".join(sorted(sides, reverse=True)) if sides else ""
 
 
 def _share(inp: ReportInputs, b: int, n: int) -> str:
     """ "share of 7" when the chosen run's job trained it in lockstep with others, else ""."""
-    pt = point_runs(inp.runs, b, n)
-    pt = pt[pt.chosen.astype(bool)]
+    pt = chosen_runs(inp.runs, b, n)
     if "lockstep_models" not in pt or not len(pt) or int(pt.lockstep_models.max()) <= 1:
         return ""
     return f"share of {int(pt.lockstep_models.max())}"
 
 
-def _seeds(inp: ReportInputs, b: int, n: int, column: str) -> list[float]:
-    pt = point_runs(inp.runs, b, n)
-    return pt[pt.chosen.astype(bool)][column].tolist()
-
-
 def _final(inp: ReportInputs, r, column: str) -> float:
-    pt = point_runs(inp.runs, r.batch_size, r.n_train)
-    return float(pt[pt.chosen.astype(bool)][column].mean())
+    return float(chosen_runs(inp.runs, r.batch_size, r.n_train)[column].mean())
 
 
 def _pairs(inp: ReportInputs, ok, n: int) -> list[dict]:

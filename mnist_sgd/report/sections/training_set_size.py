@@ -24,11 +24,12 @@ from mnist_sgd.report.formats import (
 from mnist_sgd.report.queries import (
     ZERO_FLOOR,
     ReportInputs,
+    chosen_runs,
     floor_of,
     holm,
     paired,
     point_result,
-    point_runs,
+    stable_range,
 )
 from mnist_sgd.stats import newcombe_paired_interval
 
@@ -77,8 +78,7 @@ def facts(inp: ReportInputs) -> dict:
     rows = []
     for r in results:
         f = floors[r.n_train]
-        pt = point_runs(inp.runs, b, r.n_train)
-        chosen = pt[pt.chosen.astype(bool)]
+        chosen = chosen_runs(inp.runs, b, r.n_train)
         step = next((s for a, s in zip(ok, steps) if a is r), None)
         rows.append(
             {
@@ -162,16 +162,15 @@ def facts(inp: ReportInputs) -> dict:
     gd = next((n for n in sizes if n == b), None)
     gd_facts = {}
     if gd is not None:
-        pt = point_runs(inp.runs, b, gd)
-        good, bad = pt[~pt.diverged.astype(bool)].lr, pt[pt.diverged.astype(bool)].lr
+        largest_lr, smallest_diverged = stable_range(inp.runs, b, gd)
         bound = floors[gd].get("gd_lr_bound", math.nan)
         gd_facts = {
             "N": fmt_int(gd),
             "bound": fmt_lr(float(f"{bound:.3g}")) if math.isfinite(bound) else "–",
-            "largest": fmt_lr(good.max()) if len(good) else "–",
-            "smallest_diverged": fmt_lr(bad.min()) if len(bad) else "–",
+            "largest": fmt_lr(largest_lr),
+            "smallest_diverged": fmt_lr(smallest_diverged),
         }
-        holds = len(good) and len(bad) and good.max() < bound < bad.min()
+        holds = largest_lr < bound < smallest_diverged
     claims.check(
         "full_batch_bound",
         "with B = N' the run is gradient descent and 2/lambda_max of that subset separates stable from diverged lrs",
