@@ -13,8 +13,8 @@ from conftest import mirror_environment, snakemake_command
 
 pytestmark = pytest.mark.process
 
-SMALL = {  # 2 lrs x 2 seeds, long enough (several seconds per job) for a second run to meet the first
-    "training": {"epochs": 400, "seeds": [0, 1]},
+SMALL = {  # 2 lrs x 2 seeds, long enough (several seconds per job, the 2 lrs in lockstep) for a second run to meet the first
+    "training": {"epochs": 1200, "seeds": [0, 1]},
     "grid": {"batch_sizes": [], "subset_sizes": [500], "subset_batch_size": 50, "learning_rates": [0.01, 0.03]},
     "frameworks": {"backends": []},
     "lr_search": {"max_rounds": 0},  # the grid only: the runs below, and no rounds to wait for
