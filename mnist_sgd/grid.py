@@ -2,7 +2,8 @@
 
 A *point* is a (batch size B, training-set size N') pair; a *run* is one training run:
 (backend, B, N', lr, seed). The runs of a point's configured lr grid (one seed) are trained by
-one job, one after another; every other run by a job of its own (:func:`in_grid_job`).
+one job, in lockstep; every other run by a job of its own (:func:`in_grid_job`). The lr search
+trains on :func:`search_seeds`; the other seeds train each point's chosen lr only.
 The assignment's grid is B in {1, 10, 100, 1000} at the full training set plus N' in
 {100, 500, 1000, 10000} at B = 100; the shared point (B = 100, full set) appears once.
 """
@@ -100,13 +101,41 @@ def all_points(config: dict) -> list[Point]:
     return sorted(set(batch_points(config)) | set(subset_points(config)))
 
 
+def _first_or_all(config: dict, choice: str) -> list[int]:
+    seeds = config["training"]["seeds"]
+    return list(seeds) if choice == "all" else [seeds[0]]
+
+
+def search_seeds(config: dict) -> list[int]:
+    """The seeds the lr search trains every lr it tries on (config ``lr_search.seeds``): the
+    first of ``training.seeds``, or all of them."""
+    return _first_or_all(config, config["lr_search"]["seeds"])
+
+
+def framework_seeds(config: dict) -> list[int]:
+    """The seeds the framework backends train (config ``frameworks.seeds``)."""
+    return _first_or_all(config, config["frameworks"]["seeds"])
+
+
 def numpy_runs(config: dict) -> list[Run]:
-    """Every NumPy run: each point at each learning rate and seed."""
+    """Every NumPy run of the configured lr grid: each point at each learning rate and search seed."""
     return [
         Run(NUMPY, p.batch_size, p.n_train, lr, seed)
         for p in all_points(config)
         for lr in config["grid"]["learning_rates"]
+        for seed in search_seeds(config)
+    ]
+
+
+def numpy_chosen_runs(config: dict) -> list[Run]:
+    """The NumPy runs of the seeds the lr search does not train: each point at its chosen lr
+    (path value :data:`CHOSEN`, read at run time from the point's lr choice)."""
+    searched = set(search_seeds(config))
+    return [
+        Run(NUMPY, p.batch_size, p.n_train, CHOSEN, seed)
+        for p in all_points(config)
         for seed in config["training"]["seeds"]
+        if seed not in searched
     ]
 
 
@@ -131,19 +160,19 @@ def framework_runs(config: dict) -> list[Run]:
         for backend in config["frameworks"]["backends"]
         if backend in FRAMEWORKS
         for lr in lrs
-        for seed in config["training"]["seeds"]
+        for seed in framework_seeds(config)
     ]
 
 
 def idiomatic_runs(config: dict) -> list[Run]:
     """Runs of the frameworks as a student writes them (:data:`IDIOMATIC`, their own shuffling):
-    at the comparison point and NumPy's chosen lr, every seed."""
+    at the comparison point and NumPy's chosen lr, on :func:`framework_seeds`."""
     p = comparison_point(config)
     return [
         Run(backend, p.batch_size, p.n_train, CHOSEN, seed)
         for backend in config["frameworks"]["backends"]
         if backend in IDIOMATIC
-        for seed in config["training"]["seeds"]
+        for seed in framework_seeds(config)
     ]
 
 
@@ -156,7 +185,7 @@ def in_grid_job(config: dict, run: Run) -> bool:
     """Whether ``run`` is trained by its point's grid job (rule ``train_grid``, every lr of the
     configured grid one after another in one process) rather than by a job of its own (rule
     ``train``: the lrs the lr search adds, and the runs at NumPy's "chosen" lr)."""
-    return run.lr_text in grid_lr_texts(config)
+    return run.lr_text in grid_lr_texts(config) and run.seed in search_seeds(config)
 
 
 def training_benchmark(config: dict, run: Run) -> str:

@@ -241,13 +241,21 @@ def test_lr_over_b_points_are_lr_over_b_and_the_final_gap_above_the_floor():
         assert r.chosen == (lr == min((x for x in DEFAULT_POINTS[(b, N)].items() if x[1]), key=lambda x: x[1])[0])
 
 
-def test_lr_choice_points_score_the_criterion_over_the_last_epochs_and_seeds():
+def test_lr_choice_points_score_the_criterion_over_the_last_epochs_and_the_search_seeds():
     config = config_of(seeds=(0, 1))
-    pts = lr_choice_points(tables_of(DEFAULT_POINTS, seeds=(0, 1)), config)
+    config["lr_search"]["seeds"] = "all"
+    tables = tables_of(DEFAULT_POINTS, seeds=(0, 1))
+    for table in ("lr_choice",):  # recompute the score from the epochs
+        tables[table] = tables[table].drop(columns=["score"], errors="ignore")
+    pts = lr_choice_points(tables, config)
     assert len(pts) == 6  # the full set's lrs only, diverged ones included
     ok = pts[~pts.diverged]
     # val_accuracy 0.8 + 0.01 e - 0.001 seed, last 2 of 4 epochs: mean of e = 3, 4 and of the seeds
     assert ok.score.to_numpy() == pytest.approx(np.full(len(ok), 0.8 + 0.035 - 0.0005))
+    # the search on the first seed only (the default): seed 1 does not count
+    config["lr_search"]["seeds"] = "first"
+    first = lr_choice_points(tables, config)
+    assert first[~first.diverged].score.to_numpy() == pytest.approx(np.full(len(ok), 0.8 + 0.035))
     assert pts[pts.diverged].score.isna().all()
     assert ok.tie_loss.to_numpy() == pytest.approx(0.3 + ok.lr.to_numpy())
     assert pts[pts.chosen].lr.tolist() == [0.01, 0.1]

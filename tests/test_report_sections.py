@@ -89,7 +89,9 @@ def test_batch_size_facts_of_the_default_build(default):
     t = default.tests[
         (default.tests.kind == "batch") & (default.tests.batch_size_a == 1) & (default.tests.batch_size_b == 10)
     ]
-    assert s["pair_small"]["discordant"] == int(t.only_a.iloc[0] + t.only_b.iloc[0])
+    # per seed: the paired counts are summed over the seeds
+    assert s["pair_small"]["discordant"] == (t.only_a.iloc[0] + t.only_b.iloc[0]) / t.seeds.iloc[0]
+    assert t.seeds.iloc[0] == len(default.seeds) == 3
     # directions slower than the horizon: counted from the spectrum of the full training set
     eig = default.tables["spectrum"]
     eig = eig[eig.n_train == 50000].eigenvalue.to_numpy()

@@ -48,7 +48,7 @@ def _diverged_strip(strip, rows: list[tuple[int, list[float]]], style: dict) -> 
 def lr_choice_points(tables: dict, config: dict) -> pd.DataFrame:
     """Every lr tried at every B on the full set: diverged and chosen flags, the selection
     criterion's value ``score`` (lr_search.criterion averaged over the last lr_search.last_epochs
-    epochs of each run, then over seeds, as :mod:`mnist_sgd.train.lr_choice` scores it: the
+    epochs of each run, then over the search's seeds, as :mod:`mnist_sgd.train.lr_choice` scores it: the
     lr_choice table's ``score``, or recomputed from the epochs table where the table lacks it),
     its standard error ``se`` (NaN if not recorded) and the mean final validation loss that breaks
     ties (NaN where the lr diverged)."""
@@ -57,7 +57,8 @@ def lr_choice_points(tables: dict, config: dict) -> pd.DataFrame:
     lc = tables["lr_choice"]
     lc = lc[(lc.backend == grid.NUMPY) & (lc.n_train == n) & lc.batch_size.isin(config["grid"]["batch_sizes"])]
     e = tables["epochs"]
-    e = e[(e.backend == grid.NUMPY) & (e.n_train == n) & (e.epoch > 0)]
+    # the seeds the search trained on: the others ran the chosen lr only
+    e = e[(e.backend == grid.NUMPY) & (e.n_train == n) & (e.epoch > 0) & e.seed.isin(grid.search_seeds(config))]
     runs = e.sort_values("epoch").groupby(["batch_size", "lr", "seed"])[criterion]
     per_run = runs.apply(lambda v: v.iloc[-last:].mean()).reset_index()
     score = per_run.groupby(["batch_size", "lr"])[criterion].mean()

@@ -117,13 +117,21 @@ def join_words(items: list) -> str:
 
 
 def acc_cell(accuracy: float, images: int, per_seed=None, interval: bool = True) -> dict:
-    """An accuracy for a table cell: its value, its 95 % Wilson interval over ``images`` (none
-    when ``interval`` is false, e.g. for a training accuracy that is not a sample estimate) and,
-    with two or more seeds, the range over the seeds."""
-    low, high = accuracy_interval(accuracy, images) if images and interval else (math.nan, math.nan)
+    """An accuracy for a table cell: its value and, with two or more seeds, the range over the
+    seeds; with one seed its 95 % Wilson interval over ``images`` (none when ``interval`` is
+    false, e.g. for a training accuracy that is not a sample estimate)."""
     spread = seed_spread(per_seed if per_seed is not None else [])
-    seeds = f"seeds {fmt_ci(spread['min'], spread['max'])}" if spread["n"] > 1 else ""
-    return {"value": fmt_acc(accuracy), "ci": fmt_ci(low, high) if interval else "", "seeds": seeds}
+    if spread["n"] > 1:  # the seeds' range says more than one seed's interval; the caption gives its width
+        return {"value": fmt_acc(accuracy), "ci": "", "seeds": fmt_ci(spread["min"], spread["max"])}
+    low, high = accuracy_interval(accuracy, images) if images and interval else (math.nan, math.nan)
+    return {"value": fmt_acc(accuracy), "ci": fmt_ci(low, high) if interval else "", "seeds": ""}
+
+
+def interval_halfwidth(accuracies, images: int) -> str:
+    """The largest half-width of the 95 % Wilson interval of ``accuracies`` on ``images``
+    images, in percentage points ("0.92 pp"): what one seed's accuracy is uncertain by."""
+    widths = [(h - lo) / 2 for lo, h in (accuracy_interval(a, images) for a in accuracies if not _missing(a))]
+    return f"±{100 * max(widths):.2f}{NBSP}pp" if widths else "–"
 
 
 def loss_column(rows: list[dict], key: str, significant: int = 4) -> None:

@@ -107,6 +107,15 @@ def mean_curve(tables: dict, batch: int, n: int, lr: float, column: str = "train
     return pd.Series(band["mean"].to_numpy(), index=band["epoch"].to_numpy())
 
 
+def criterion_by_seed(tables: dict, search: dict, batch: int, n: int, lr: float) -> list[float]:
+    """The lr-choice criterion (config ``lr_search``: its column averaged over the last
+    ``last_epochs`` epochs) of each seed's NumPy run at (B, N', lr), in seed order."""
+    rows = run_epochs(tables, grid.NUMPY, batch, n, lr=lr)
+    rows = rows[rows.epoch > 0].sort_values(["seed", "epoch"])
+    last = rows.groupby("seed").tail(int(search["last_epochs"]))
+    return last.groupby("seed")[search["criterion"]].mean().tolist()
+
+
 # ---- least squares -----------------------------------------------------------------------
 
 
@@ -119,9 +128,15 @@ def floor_of(tables: dict, n: int) -> dict | None:
         return None
     keys = [c for c in rows.columns if c not in ("n_train", "seed", "bias")]
     out = {k: float(pd.to_numeric(rows[k], errors="coerce").mean()) for k in keys}
-    out["rank"] = int(rows["rank"].min())
+    out["rank"] = round(float(rows["rank"].mean()))  # as the figure marks it
     out["seeds"] = int(len(rows))
     return out
+
+
+def floor_accuracies(tables: dict, n: int, split: str = "test") -> list[float]:
+    """The least-squares solution's accuracy on ``split`` for each seed's subset of size N'."""
+    f = tables["floors"]
+    return pd.to_numeric(f[f.n_train == n].sort_values("seed")[f"{split}_accuracy"], errors="coerce").tolist()
 
 
 def full_set_curvature(floors: pd.DataFrame, n_full: int) -> dict | None:

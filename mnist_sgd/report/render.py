@@ -103,6 +103,8 @@ def build_context(inputs: ReportInputs, figures: dict[str, str]) -> dict:
         "config": config,
         "seeds": seeds,
         "seeds_text": count_words(len(seeds), "seed"),
+        # the seeds the lr search trained every lr on; the others trained the chosen lr only
+        "search_seeds": grid.search_seeds(config),
         "n_full": fmt_int(inputs.n_full),
         "n_val": fmt_int(inputs.images("val")),
         "n_test": fmt_int(inputs.images("test")),

@@ -167,6 +167,11 @@ def numpy_runs():
     return grid.numpy_runs(config)
 
 
+def numpy_chosen_runs():
+    """NumPy runs of the seeds the lr search leaves out, at each point's chosen lr."""
+    return grid.numpy_chosen_runs(config)
+
+
 def framework_runs():
     """Framework runs; with frameworks.learning_rates: chosen their lr path is "chosen",
     resolved at run time from NumPy's lr choice at the same point."""
@@ -209,8 +214,8 @@ def searched_runs():
     runs = []
     for backend, p in lr_choice_points():
         lrs, _ = searched_lrs(backend, p.batch_size, p.n_train)
-        runs += [grid.Run(backend, p.batch_size, p.n_train, lr, s) for lr in lrs for s in config["training"]["seeds"]]
-    return runs + [r for r in framework_runs() if r.lr == grid.CHOSEN] + idiomatic_runs()
+        runs += [grid.Run(backend, p.batch_size, p.n_train, lr, s) for lr in lrs for s in grid.search_seeds(config)]
+    return runs + numpy_chosen_runs() + [r for r in framework_runs() if r.lr == grid.CHOSEN] + idiomatic_runs()
 
 
 def lr_choice_points():
@@ -250,6 +255,7 @@ def all_targets(wildcards):
         *lr_choice_files(),
         *consistency_files(),
         *run_files("summary.json", idiomatic_runs()),
+        *run_files("summary.json", numpy_chosen_runs()),
     ]
 
 
@@ -257,8 +263,8 @@ def all_targets(wildcards):
 
 
 def point_runs(backend, batch, n, lrs, seed=None):
-    """The runs at ``lrs`` (and every seed, unless given) of one (backend, B, N') point."""
-    seeds = config["training"]["seeds"] if seed is None else [int(seed)]
+    """The runs at ``lrs`` (and every seed of the lr search, unless given) of one (backend, B, N') point."""
+    seeds = grid.search_seeds(config) if seed is None else [int(seed)]
     return [grid.Run(backend, int(batch), int(n), lr, s) for lr in lrs for s in seeds]
 
 
@@ -327,7 +333,10 @@ def reference_inputs(wildcards):
     """The NumPy run a framework run is compared with: the one with the same key; for an lr of
     "chosen", NumPy's run at the lr its search chose (every lr of the point if it chose none:
     the framework run then fails, having no lr to train with), plus the choice."""
-    if wildcards.lr == grid.CHOSEN:
+    if wildcards.lr == grid.CHOSEN and int(wildcards.seed) not in grid.search_seeds(config):
+        # a seed the lr search left out: NumPy's run at the chosen lr is a "chosen" run too
+        refs = [grid.Run(grid.NUMPY, int(wildcards.batch), int(wildcards.n), grid.CHOSEN, int(wildcards.seed))]
+    elif wildcards.lr == grid.CHOSEN:
         lrs, last = searched_lrs(grid.NUMPY, wildcards.batch, wildcards.n)
         chosen = lr_round_result(grid.NUMPY, wildcards.batch, wildcards.n, last)["chosen_lr"]
         refs = point_runs(grid.NUMPY, wildcards.batch, wildcards.n, lrs if chosen is None else [chosen], wildcards.seed)

@@ -68,6 +68,9 @@ rule train:
 # the compiled kernels' loading and the data (checked, compressed) are paid once, not per lr.
 # Each run's numbers are those of a job of its own (tests/test_workflow.py).
 rule train_grid:
+    # only the lr search's seeds train the whole grid; another seed's run at a grid lr is a job of its own
+    wildcard_constraints:
+        seed="|".join(str(s) for s in grid.search_seeds(config)),
     input:
         unpack(train_inputs),
     output:
@@ -156,7 +159,7 @@ rule choose_lr:
         search=config["lr_search"],
         n_val=config["data"]["n_val"],
         epochs=config["training"]["epochs"],
-        n_seeds=len(config["training"]["seeds"]),
+        n_seeds=len(grid.search_seeds(config)),
         code=code_digest("scripts/choose_lr.py"),
     message:
         "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} (the round that ended the search)"

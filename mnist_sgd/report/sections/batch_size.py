@@ -26,12 +26,14 @@ from mnist_sgd.report.formats import (
     fmt_p,
     fmt_ratio,
     fmt_seconds,
+    interval_halfwidth,
     join_words,
     loss_column,
 )
 from mnist_sgd.report.queries import (
     ReportInputs,
     chosen_runs,
+    criterion_by_seed,
     floor_of,
     full_set_curvature,
     holm,
@@ -210,6 +212,21 @@ def facts(inp: ReportInputs) -> dict:
         if "se" in c.candidates and c.best is not None
     ]
 
+    # ---- the other seeds at the chosen lr: does the criterion move by more than its noise?
+    seed_spreads = [
+        max(v) - min(v)
+        for r in ok
+        if len(v := criterion_by_seed(inp.tables, cfg["lr_search"], r.batch_size, n, r.lr)) > 1
+    ]
+    seed_spread = max(seed_spreads, default=math.nan)
+    claims.check(
+        "choice_seed_robust",
+        "across the seeds the chosen lr's criterion moves by less than one standard error at every B",
+        len(seed_spreads) == len(ok) > 0 and ses and seed_spread < min(ses),
+        largest_spread=seed_spread,
+        smallest_se=min(ses, default=math.nan),
+    )
+
     # ---- stability: the largest stable and smallest diverged lr per B, against the bounds
     stable = {}
     for b in batches:
@@ -362,6 +379,9 @@ def facts(inp: ReportInputs) -> dict:
         "pair_most": most,
         "tests": len(pairs),
         "se": f"{100 * max(ses):.2f}\u00a0percentage points" if ses else "–",
+        "ci_halfwidth": interval_halfwidth([r.test_accuracy for r in ok], inp.images("test")),
+        "se_min": f"{100 * min(ses):.2f}\u00a0percentage points" if ses else "–",
+        "seed_spread": f"{100 * seed_spread:.2f}\u00a0percentage points" if math.isfinite(seed_spread) else "–",
         "edge_side": _edge_side(choices, edge),
         "tie_batches": join_words([fmt_int(b) for b in decided_by_tie]),
         "edge_batches": join_words([fmt_int(b) for b in edge]),
@@ -458,8 +478,9 @@ def _pairs(inp: ReportInputs, ok, n: int) -> list[dict]:
                 {
                     "a": fmt_int(a.batch_size),
                     "b": fmt_int(b.batch_size),
-                    "discordant": int(t.only_a) + int(t.only_b),
-                    "discordant_text": fmt_int(int(t.only_a) + int(t.only_b)),
+                    # per seed: the counts are summed over the seeds both sides have
+                    "discordant": (int(t.only_a) + int(t.only_b)) / int(t.seeds),
+                    "discordant_text": fmt_int((int(t.only_a) + int(t.only_b)) / int(t.seeds)),
                     "p": float(t.p_exact),
                     "p_text": fmt_p(float(t.p_exact)),
                 }

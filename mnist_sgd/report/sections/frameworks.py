@@ -8,7 +8,7 @@ import math
 
 from mnist_sgd import grid
 from mnist_sgd.report.claims import Claims
-from mnist_sgd.report.formats import acc_cell, fmt_int, fmt_loss, fmt_lr, fmt_p
+from mnist_sgd.report.formats import acc_cell, count_words, fmt_int, fmt_loss, fmt_lr, fmt_p
 from mnist_sgd.report.queries import ReportInputs, holm, paired, point_result
 
 
@@ -60,7 +60,7 @@ def idiomatic_rows(inp: ReportInputs) -> list[dict]:
     """Keras model.fit and the PyTorch DataLoader loop (own shuffling) against NumPy at B = 100 on
     the full set and NumPy's lr: final loss, test accuracy with interval, McNemar's test."""
     p = grid.comparison_point(inp.config)
-    runs, n_test = inp.runs, inp.images("test")
+    runs, n_test = framework_seed_runs(inp), inp.images("test")
     ref = point_result(runs, p.batch_size, p.n_train)
     rows = []
     for backend in [b for b in inp.config["frameworks"]["backends"] if b in grid.IDIOMATIC]:
@@ -83,12 +83,18 @@ def idiomatic_rows(inp: ReportInputs) -> list[dict]:
     return rows
 
 
+def framework_seed_runs(inp: ReportInputs):
+    """The runs table on the seeds the frameworks trained: NumPy's side of every comparison."""
+    return inp.runs[inp.runs.seed.isin(grid.framework_seeds(inp.config))]
+
+
 def facts(inp: ReportInputs) -> dict:
     claims = Claims("frameworks")
     cfg = inp.config
     backends = cfg["frameworks"]["backends"]
     p = grid.comparison_point(cfg)
-    ref = point_result(inp.runs, p.batch_size, p.n_train)
+    ref = point_result(framework_seed_runs(inp), p.batch_size, p.n_train)
+    fw_seeds = grid.framework_seeds(cfg)
     exact = exact_rows(inp)
     idiomatic = idiomatic_rows(inp)
     n_cmp = sum(r["comparisons"] for r in exact)
@@ -128,4 +134,7 @@ def facts(inp: ReportInputs) -> dict:
         "dtype": cfg["training"]["dtype"],
         "epochs": fmt_int(inp.epochs),
         "has_figure": bool(backends),
+        # the frameworks train fewer seeds than NumPy: which ones (None: every seed)
+        "seeds_used": None if len(fw_seeds) == len(inp.seeds) else ", ".join(map(str, fw_seeds)),
+        "seeds_used_count": count_words(len(fw_seeds), "seed"),
     }

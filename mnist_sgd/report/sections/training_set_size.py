@@ -19,24 +19,31 @@ from mnist_sgd.report.formats import (
     fmt_pp,
     fmt_pp_ci,
     fmt_ratio,
+    interval_halfwidth,
     join_words,
 )
 from mnist_sgd.report.queries import (
     ZERO_FLOOR,
     ReportInputs,
     chosen_runs,
+    floor_accuracies,
     floor_of,
     holm,
     paired,
     point_result,
     stable_range,
 )
-from mnist_sgd.stats import newcombe_paired_interval
+from mnist_sgd.stats import accuracy_interval, newcombe_paired_interval
 
 #: A training accuracy this close to 1 is a perfect fit of the training set.
 PERFECT = 1 - 1e-9
 #: "Far above": SGD's test accuracy above W*'s by at least this much at the threshold.
 FAR = 0.2
+
+
+def _halfwidth(accuracy: float, images: int) -> float:
+    low, high = accuracy_interval(accuracy, images)
+    return (high - low) / 2
 
 
 def _step(inp: ReportInputs, b: int, small, large) -> dict | None:
@@ -49,10 +56,11 @@ def _step(inp: ReportInputs, b: int, small, large) -> dict | None:
     )
     if t is None:
         return None
+    pairs = int(t.images) * int(t.seeds)  # the counts are summed over the seeds both sides have
     both = int(t.correct_a) - int(t.only_a)
-    neither = int(t.images) - both - int(t.only_a) - int(t.only_b)
+    neither = pairs - both - int(t.only_a) - int(t.only_b)
     low, high = newcombe_paired_interval(both, int(t.only_b), int(t.only_a), neither)  # large minus small
-    diff = (int(t.correct_b) - int(t.correct_a)) / int(t.images)
+    diff = (int(t.correct_b) - int(t.correct_a)) / pairs
     return {"p": float(t.p_exact), "low": low, "high": high, "diff": diff}
 
 
@@ -96,7 +104,9 @@ def facts(inp: ReportInputs) -> dict:
                 "step_p": "–" if step is None else fmt_p(step["p"]),
                 "floor": fmt_loss(f.get("floor_loss", math.nan)),
                 "rank": fmt_int(f.get("rank", math.nan)),
-                "ls_test_acc": acc_cell(f.get("test_accuracy", math.nan), n_test),
+                "ls_test_acc": acc_cell(
+                    f.get("test_accuracy", math.nan), n_test, floor_accuracies(inp.tables, r.n_train)
+                ),
                 "ls_test_loss": fmt_loss(f.get("test_loss", math.nan)),
                 "w_norm": fmt_ratio(f.get("w_norm", math.nan)),
             }
@@ -123,6 +133,24 @@ def facts(inp: ReportInputs) -> dict:
     )
     gaps = [r.train_accuracy - r.test_accuracy for r in ok]
     claims.check("gap_shrinks", "the train-test gap of SGD shrinks as N' grows", len(ok) > 1 and all(np.diff(gaps) < 0))
+
+    # ---- the draws: how much the choice of the N' images moves the result
+    draw_ranges = [float(np.ptp(chosen_runs(inp.runs, b, r.n_train).final_test_accuracy)) for r in ok]
+    several = len(inp.seeds) > 1 and all(r.seeds > 1 for r in ok)
+    ci_width = [2 * _halfwidth(r.test_accuracy, n_test) for r in ok]
+    claims.check(
+        "draws_shrink",
+        "the range of SGD's test accuracy over the seeds' subset draws shrinks as N' grows",
+        several and len(ok) > 1 and all(np.diff(draw_ranges) < 0),
+        ranges=draw_ranges,
+    )
+    claims.check(
+        "draw_beyond_test_noise",
+        "at the smallest N' the range over the draws is wider than one model's 95 % interval on the test images",
+        several and bool(ok) and draw_ranges[0] > ci_width[0],
+        range=draw_ranges[0] if ok else None,
+        interval_width=ci_width[0] if ok else None,
+    )
 
     # ---- W*: the interpolation threshold
     interp = [n for n in sizes if floors[n].get("floor_loss", math.inf) < ZERO_FLOOR]
@@ -211,4 +239,15 @@ def facts(inp: ReportInputs) -> dict:
         "gd": gd_facts,
         "has_full": bool(sizes) and sizes[-1] == inp.n_full,
         "n_test": fmt_int(n_test),
+        "ci_halfwidth": interval_halfwidth([r.test_accuracy for r in ok], n_test),
+        "draws": None
+        if not several or not ok
+        else {
+            "first_N": fmt_int(ok[0].n_train),
+            "first_range": fmt_pp(draw_ranges[0]).lstrip("+"),
+            "first_ci": fmt_pp(ci_width[0]).lstrip("+"),
+            "last_N": fmt_int(ok[-1].n_train),
+            "last_range": fmt_pp(draw_ranges[-1]).lstrip("+"),
+            "last_full": ok[-1].n_train == inp.n_full,
+        },
     }
