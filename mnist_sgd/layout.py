@@ -153,6 +153,11 @@ def report(suffix) -> str:
     return f"{RESULTS}/report/report.{suffix}"
 
 
+def claims_ledger() -> str:
+    """Every claim of the report: statement, status, margin, per-seed truth, numbers (JSON)."""
+    return f"{RESULTS}/report/claims.json"
+
+
 def snakemake_report() -> str:
     """Snakemake's own report (``snakemake --report``): never inside the top-level report/."""
     return f"{RESULTS}/snakemake-report.html"

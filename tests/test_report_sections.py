@@ -5,6 +5,7 @@ report must print the written alternative instead. No test pins a sentence."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from mnist_sgd.report import render
 from mnist_sgd.report.catalog import figure_names
-from mnist_sgd.report.claims import Claims
+from mnist_sgd.report.claims import Claims, Margin
 from mnist_sgd.report.sections import TITLES, batch_size, training_set_size
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "report" / "templates" / "sections"
@@ -150,9 +151,66 @@ def test_a_significant_last_step_in_n_replaces_the_plateau(default):
     inp = changed(default)
     t = inp.tests
     t.loc[t.kind == "subset", "p_exact"] = 1e-9
+    # and the full set's runs a point better on every seed, so that the last step rises on each
+    runs = inp.tables["runs"]
+    full = (runs.backend == "numpy") & (runs.batch_size == 100) & (runs.n_train == 50000) & runs.chosen
+    runs.loc[full, "final_test_accuracy"] += 0.01
     status = statuses(rendered(inp))
+    assert status["training_set_size.rises"] == "holds"
     assert status["training_set_size.plateau"] == "dropped"
     assert status["training_set_size.every_step_significant"] == "holds"
+
+
+def test_a_claim_that_holds_on_the_means_but_not_on_every_seed(default):
+    """The default build's last step in N' raises the mean test accuracy but not every seed's:
+    the report prints the wording written for that case, and the ledger says on how many seeds."""
+    facts = rendered(default)
+    claims = facts["training_set_size"]["claims"]
+    (rises,) = [c for c in claims if c.id == "rises"]
+    assert rises.holds_on_means and not rises.holds
+    runs = default.runs
+    chosen = runs[(runs.backend == "numpy") & (runs.batch_size == 100) & runs.chosen]
+    by_seed = chosen.pivot_table(index="seed", columns="n_train", values="final_test_accuracy")
+    rising = (by_seed.diff(axis=1).iloc[:, 1:] > 0).all(axis=1)
+    assert rises.seeds == {int(s): bool(v) for s, v in rising.items()}
+    k = int(rising.sum())
+    assert claims.status("rises") == f"holds on {k} of {len(rising)} seeds"
+    # a claim about every seed's runs breaks on one seed: no longer "holds"
+    inp = changed(default)
+    runs = inp.tables["runs"]
+    one = (runs.backend == "numpy") & (runs.n_train == 1000) & runs.chosen & (runs.seed == 2)
+    runs.loc[one, "final_test_accuracy"] = 0.5  # below N' = 500 on seed 2 only
+    broken = rendered(inp)["training_set_size"]["claims"]
+    (before_last,) = [c for c in broken if c.id == "rises_before_last"]
+    assert before_last.seeds[2] is False and before_last.seeds[0] is True
+    assert broken.status("rises_before_last") != "holds"
+
+
+def test_the_ledger_lists_every_printed_claim_of_the_default_report_as_holding_with_its_margin(default):
+    facts = rendered(default)
+    ledger = render.ledger(facts)
+    printed = [r for r in ledger if r["status"] != "not asked"]
+    assert len(ledger) == sum(len(f["claims"]) for f in facts.values()) and printed
+    assert all(r["status"] == "holds" or r["status"].startswith("holds on ") for r in printed), [
+        (r["id"], r["status"]) for r in printed if not r["status"].startswith("holds")
+    ]
+    for r in printed:
+        m = r["margin"]
+        if m is None:
+            continue
+        # the margin is the deciding number against its limit, on the side that makes it hold
+        assert m["value"] is not None and m["limit"] is not None, r["id"]
+        assert m["distance"] is None or m["distance"] >= 0
+    margins = {r["id"]: r["margin"] for r in printed}
+    curves = margins["batch_size.curves_coincide"]
+    assert curves["value"] < curves["limit"] == 0.01
+    bound = margins["batch_size.full_batch_bound"]
+    assert 0.05 <= bound["value"] <= 0.1 and bound["limit"] in (0.05, 0.1)
+    # per-seed claims carry every seed; the others none
+    seeds = {r["id"]: r["seeds"] for r in printed}
+    assert seeds["batch_size.curves_coincide"] == {"0": True, "1": True, "2": True}
+    assert seeds["batch_size.tie_rule_everywhere"] == {}
+    json.dumps(ledger)  # JSON-ready
 
 
 def test_every_lr_diverged_at_one_batch_size(default):
@@ -188,11 +246,31 @@ def test_a_claim_checked_twice_or_asked_unknown_is_an_error():
     assert claims.a is True and claims.status("a") == "holds"
 
 
+def test_a_margin_is_the_distance_of_the_deciding_number_from_where_the_claim_flips():
+    m = Margin("largest difference", 0.002, 0.01)
+    assert m.distance == pytest.approx(0.8) and m.text() == "largest difference 0.002 against 0.01 (80% away)"
+    assert Margin("ratio", 3.0, 1.5, log=True).distance == pytest.approx(1.0)  # a factor of two
+    assert Margin("ratio", 0.75, 1.5, log=True).distance == pytest.approx(1.0)
+    # as many digits as it takes for the two numbers to print differently
+    assert "0.13066 against 0.13065" in Margin("pixel mean", 0.130660, 0.13065).text()
+    # against a limit of zero the value is the distance: no percentage
+    assert Margin("rise", 0.004, 0).text() == "rise 0.004 against 0"
+    assert Margin("x", float("nan"), 1).as_dict()["distance"] is None
+    claims = Claims("x")
+    claims.check("a", "statement", True, per_seed=True)
+    on_seed = Claims("x")
+    on_seed.check("a", "statement", False, per_seed=True)
+    claims.add_seed(1, on_seed)
+    assert claims.holds("a") is False and claims.seeds_holding("a") == "0 of 1"
+    assert claims.status("a") == "holds on 0 of 1 seeds"
+
+
 def test_every_claim_a_section_checks_is_asked_by_its_template_and_no_other(default):
     facts = render.section_facts(default)
     for name in TITLES:
         template = (TEMPLATES / f"{name}.html.j2").read_text()
-        asked = set(re.findall(r"\bc\.(\w+)", template))
+        asked = set(re.findall(r"\bc\.(\w+)", template)) - {"seeds_holding"}
+        asked |= set(re.findall(r"\bc\.seeds_holding\(\"(\w+)\"\)", template))
         checked = {c.id for c in facts[name]["claims"]}
         assert asked == checked, (name, asked ^ checked)
 

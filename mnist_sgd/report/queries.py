@@ -8,7 +8,7 @@ its chosen learning rate" means the same everywhere.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,17 @@ class ReportInputs:
     @property
     def seeds(self) -> list[int]:
         return list(self.config["training"]["seeds"])
+
+    def for_seed(self, seed: int) -> ReportInputs:
+        """The same inputs with only ``seed``'s runs, epochs, least-squares floors and spectra
+        (the lr choices, paired tests and timings are kept: they are not per seed)."""
+        tables = dict(self.tables)
+        for name in ("runs", "epochs", "floors", "spectrum"):
+            t = tables.get(name)
+            if t is not None and "seed" in t:
+                tables[name] = t[t.seed == seed]
+        config = {**self.config, "training": {**self.config["training"], "seeds": [seed]}}
+        return replace(self, tables=tables, config=config)
 
     def images(self, split: str) -> int:
         """Images in a split (train, val, test), from the manifest when it has them."""

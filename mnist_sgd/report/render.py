@@ -25,7 +25,7 @@ from pygments.formatters import HtmlFormatter
 from mnist_sgd import grid, layout
 from mnist_sgd.atomic import write_atomically
 from mnist_sgd.report.catalog import caption_name, figure_names
-from mnist_sgd.report.claims import claim_log
+from mnist_sgd.report.claims import claim_log, ledger
 from mnist_sgd.report.formats import count_words, fmt_acc, fmt_int, fmt_loss, fmt_lr, fmt_seconds
 from mnist_sgd.report.queries import ReportInputs
 from mnist_sgd.report.sections import TITLES
@@ -80,8 +80,18 @@ def captions(config: dict) -> dict[str, str]:
 
 
 def section_facts(inputs: ReportInputs) -> dict[str, dict]:
-    """Every section's facts and claims, from its module (:mod:`mnist_sgd.report.sections`)."""
-    return {name: importlib.import_module(f"mnist_sgd.report.sections.{name}").facts(inputs) for name in TITLES}
+    """Every section's facts and claims, from its module (:mod:`mnist_sgd.report.sections`).
+
+    With several seeds each section is computed again on every seed's runs alone, and its
+    per-seed claims record whether they hold there (:meth:`mnist_sgd.report.claims.Claims.add_seed`)."""
+    modules = {name: importlib.import_module(f"mnist_sgd.report.sections.{name}") for name in TITLES}
+    facts = {name: module.facts(inputs) for name, module in modules.items()}
+    if len(inputs.seeds) > 1:
+        for seed in inputs.seeds:
+            alone = inputs.for_seed(seed)
+            for name, module in modules.items():
+                facts[name]["claims"].add_seed(seed, module.facts(alone)["claims"])
+    return facts
 
 
 def build_context(inputs: ReportInputs, figures: dict[str, str]) -> dict:
@@ -93,12 +103,15 @@ def build_context(inputs: ReportInputs, figures: dict[str, str]) -> dict:
     lc = inputs.tables["lr_choice"]
     criteria = [t for t in lc.criterion.dropna().unique() if t] if "criterion" in lc else []
     seeds = inputs.seeds
+    facts = section_facts(inputs)
     return {
         "title": config["report"]["title"],
         "author": config["report"].get("author") or "",
         "created": inputs.provenance.get("created", ""),
         "titles": TITLES,
-        "facts": section_facts(inputs),
+        "facts": facts,
+        # called by the appendix, after the sections before it have asked for their claims
+        "claim_ledger": lambda: ledger(facts),
         "num": Numbering(),
         "config": config,
         "seeds": seeds,
@@ -166,12 +179,17 @@ def read_inputs(
     )
 
 
-def render(inputs: ReportInputs, figure_paths: dict[str, str], html_path, pdf_path) -> list[str]:
-    """Write the HTML and the PDF report; returns the claim log (one line per claim)."""
+def render(inputs: ReportInputs, figure_paths: dict[str, str], html_path, pdf_path, ledger_path=None) -> list[str]:
+    """Write the HTML and the PDF report, and the claim ledger (JSON) if ``ledger_path`` is
+    given; returns the claim log (one line per claim)."""
     figures = {name: Path(p).read_text() for name, p in figure_paths.items()}
     context = build_context(inputs, figures)
     html = render_html(context)
-    write_atomically(html.encode(), html_path)
     pdf_figures = {name: svg_image(svg, name) for name, svg in figures.items()}
-    write_atomically(render_pdf(render_html(context | {"figures": pdf_figures})), pdf_path)
+    pdf = render_pdf(render_html(context | {"figures": pdf_figures}))
+    # the statuses are known once the templates have asked for the claims
+    if ledger_path is not None:
+        write_atomically((json.dumps(ledger(context["facts"]), indent=1) + "\n").encode(), ledger_path)
+    write_atomically(html.encode(), html_path)
+    write_atomically(pdf, pdf_path)
     return claim_log(context["facts"])

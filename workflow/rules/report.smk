@@ -131,6 +131,7 @@ rule render_report:
             category="Report",
             labels={"document": "assignment report (PDF)"},
         ),
+        claims=layout.claims_ledger(),
     log:
         layout.log("render_report"),
     benchmark:

@@ -124,7 +124,12 @@ def facts(inp: ReportInputs) -> dict:
     claims = Claims("appendix")
     runs, prov = inp.runs, inp.provenance
     irregular = irregular_runs(runs)
-    claims.check("regular", "every run's record is regular (no non-finite value outside a divergence)", not irregular)
+    claims.check(
+        "regular",
+        "every run's record is regular (no non-finite value outside a divergence)",
+        not irregular,
+        per_seed=True,
+    )
     tests = inp.tests
     families = []
     if tests is not None and len(tests):

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from mnist_sgd import grid
-from mnist_sgd.report.claims import Claims
+from mnist_sgd.report.claims import Claims, Margin
 from mnist_sgd.report.formats import (
     acc_cell,
     count_words,
@@ -180,12 +180,14 @@ def facts(inp: ReportInputs) -> dict:
     # ---- the shared step lr/B and the coinciding curves
     steps = sorted({round(r.step, 15) for r in ok})
     shared = len(ok) >= 2 and len(steps) == 1
-    claims.check("shared_step", "the chosen lrs share one lr/B", shared, steps=steps)
+    claims.check("shared_step", "the chosen lrs share one lr/B", shared, per_seed=True, steps=steps)
     max_spread = max((v for b, v in spread.items() if b != min(spread)), default=math.nan)
     claims.check(
         "curves_coincide",
         f"the chosen runs' loss curves agree within {COINCIDE_RTOL:.0%} at every epoch",
         shared and max_spread <= COINCIDE_RTOL,
+        margin=Margin("largest relative difference between the curves", max_spread, COINCIDE_RTOL),
+        per_seed=True,
         max_relative_difference=max_spread,
     )
     pairs = _pairs(inp, ok, n)
@@ -194,6 +196,9 @@ def facts(inp: ReportInputs) -> dict:
         "models_agree",
         f"every two chosen models classify all but {FEW_DISCORDANT:.0%} of the test images alike",
         most is not None and most["discordant"] <= FEW_DISCORDANT * inp.images("test"),
+        margin=None
+        if most is None
+        else Margin("most test images classified differently", most["discordant"], FEW_DISCORDANT * inp.images("test")),
         most_discordant=None if most is None else most["discordant"],
     )
     smallest_pair = pairs[0] if pairs else None
@@ -223,6 +228,7 @@ def facts(inp: ReportInputs) -> dict:
         "choice_seed_robust",
         "across the seeds the chosen lr's criterion moves by less than one standard error at every B",
         len(seed_spreads) == len(ok) > 0 and ses and seed_spread < min(ses),
+        margin=Margin("largest spread of the criterion over the seeds", seed_spread, min(ses, default=math.nan)),
         largest_spread=seed_spread,
         smallest_se=min(ses, default=math.nan),
     )
@@ -239,6 +245,7 @@ def facts(inp: ReportInputs) -> dict:
         "single_example_bound",
         "at the smallest B the per-example bound 2/mean||x||^2 lies between the largest stable and the smallest diverged lr",
         b1 == 1 and stable[b1]["largest"] < example_bound < stable[b1]["smallest_diverged"],
+        margin=_between("the bound 2/mean ||x||^2", example_bound, stable[b1]),
         bound=example_bound,
         **{k: stable[b1][k] for k in ("largest", "smallest_diverged")},
     )
@@ -246,14 +253,21 @@ def facts(inp: ReportInputs) -> dict:
         "full_batch_bound",
         "at the largest B the bound 2/lambda_max lies between the largest stable and the smallest diverged lr",
         len(batches) > 1 and stable[bmax]["largest"] <= gd_bound < stable[bmax]["smallest_diverged"],
+        margin=_between("the bound 2/lambda_max", gd_bound, stable[bmax]),
         bound=gd_bound,
         **{k: stable[bmax][k] for k in ("largest", "smallest_diverged")},
     )
     largest = [stable[b]["largest"] for b in batches]
     claims.check(
         "stable_range_grows",
-        "the largest stable lr grows with B",
+        "the largest stable lr never shrinks as B grows",
         len(batches) > 1 and all(np.isfinite(largest)) and all(x <= y for x, y in zip(largest, largest[1:])),
+        margin=Margin(
+            "smallest ratio of the largest stable lr between neighbouring B",
+            min(_ratios(largest), default=math.nan),
+            1,
+            log=True,
+        ),
         largest=largest,
     )
     steps_max = [stable[b]["largest"] / b for b in batches]
@@ -261,6 +275,12 @@ def facts(inp: ReportInputs) -> dict:
         "large_b_leave_first",
         "the largest stable lr/B falls as B grows (the larger batches meet their stability limit at a smaller lr/B)",
         len(batches) > 1 and all(np.isfinite(steps_max)) and all(x > y for x, y in zip(steps_max, steps_max[1:])),
+        margin=Margin(
+            "smallest ratio of the largest stable lr/B between neighbouring B",
+            min(_ratios(steps_max[::-1]), default=math.nan),
+            1,
+            log=True,
+        ),
         largest_steps=steps_max,
     )
     ref_lr = 0.5
@@ -278,6 +298,11 @@ def facts(inp: ReportInputs) -> dict:
         "noise_floor",
         "at the smallest B the final gap grows with lr above the gap-minimising lr, to 10x the chosen run's gap",
         noise is not None and noise["monotone"] and noise["largest_gap"] >= 10 * results[b1].gap,
+        margin=None
+        if noise is None
+        else Margin(
+            "largest stable lr's gap over the chosen run's", noise["largest_gap"] / results[b1].gap, 10, log=True
+        ),
         **(noise or {}),
     )
     falling = {}
@@ -290,6 +315,12 @@ def facts(inp: ReportInputs) -> dict:
         "still_falling",
         "at every B the gap at the last epoch is at most 80 % of the gap at half the epochs",
         falling and all(v["end"] <= 0.8 * v["mid"] for v in falling.values()),
+        margin=Margin(
+            "largest ratio of the final gap to the gap at half the epochs",
+            max((v["end"] / v["mid"] for v in falling.values()), default=math.nan),
+            0.8,
+        ),
+        per_seed=True,
         gaps=falling,
     )
     eig = spectrum(inp.tables, n)
@@ -302,6 +333,7 @@ def facts(inp: ReportInputs) -> dict:
         "slow_directions",
         "some directions of the data have curvature below 1/(epochs * n * lr/B): SGD has hardly moved along them",
         slow > 0,
+        margin=Margin("directions slower than 1/t", slow, 0.5),
         slow=slow,
         horizon=horizon,
     )
@@ -310,6 +342,10 @@ def facts(inp: ReportInputs) -> dict:
         "early_stopping",
         "SGD at its chosen lr tests at least as high as the exact least-squares solution W*",
         ref is not None and ref.ok and floor and ref.test_accuracy >= floor["test_accuracy"],
+        margin=None
+        if ref is None or not floor
+        else Margin("SGD's test accuracy against W*'s", ref.test_accuracy, floor["test_accuracy"]),
+        per_seed=True,
         sgd=None if ref is None else ref.test_accuracy,
         w_star=floor.get("test_accuracy"),
     )
@@ -317,6 +353,15 @@ def facts(inp: ReportInputs) -> dict:
         "w_star_test_loss",
         "W* has a test loss above SGD's",
         floor and ref is not None and ref.ok and floor.get("test_loss", 0) > _final(inp, ref, "final_test_loss"),
+        margin=None
+        if ref is None or not floor or not ref.ok
+        else Margin(
+            "W*'s test loss against SGD's",
+            floor.get("test_loss", math.nan),
+            _final(inp, ref, "final_test_loss"),
+            log=True,
+        ),
+        per_seed=True,
     )
 
     # ---- time
@@ -327,6 +372,7 @@ def facts(inp: ReportInputs) -> dict:
         "textbook_small_b_slower",
         "the textbook step takes at least twice as long per epoch at the smallest B as at the largest",
         speedup >= 2,
+        margin=Margin("ratio of the epoch times", speedup, 2, log=True),
         ratio=speedup,
     )
     fastest = min(tb, key=lambda b: tb[b]["epoch"]) if tb else None
@@ -342,6 +388,7 @@ def facts(inp: ReportInputs) -> dict:
         "kernel_flat",
         "the compiled kernel's time per epoch changes by less than a factor of 1.5 across the batch sizes",
         across <= 1.5,
+        margin=Margin("ratio of the slowest to the fastest epoch", across, 1.5, log=True),
         across=across,
     )
     alone = timing["alone"]
@@ -351,6 +398,7 @@ def facts(inp: ReportInputs) -> dict:
         "runs_spread",
         "training runs that did identical work alone differ in time per epoch by at least 10 %",
         within >= 1.1,
+        margin=Margin("ratio of the slowest to the fastest run", within, 1.1, log=True),
         within=within,
     )
 
@@ -360,6 +408,11 @@ def facts(inp: ReportInputs) -> dict:
         "no_accuracy_difference",
         "no two batch sizes differ in test accuracy (McNemar, Holm-corrected)",
         pairs and not any(rejects),
+        margin=None
+        if not pairs
+        else Margin(
+            "smallest p-value (Holm: against 0.05 / tests)", min(p["p"] for p in pairs), 0.05 / len(pairs), log=True
+        ),
         tests=len(pairs),
     )
     claims.check("tests_made", "paired tests between batch sizes were made", bool(pairs))
@@ -506,6 +559,19 @@ def _noise_floor(inp: ReportInputs, b: int, n: int, chosen) -> dict | None:
         "largest_gap": float(gaps[-1]),
         "best_gap": float(gaps[best]),
     }
+
+
+def _between(what: str, bound: float, stable: dict) -> Margin:
+    """A bound claimed to lie between the largest stable and the smallest diverged lr: its
+    margin is the factor to the nearer of the two."""
+    low, high = stable["largest"], stable["smallest_diverged"]
+    nearer = low if math.isfinite(low) and (not math.isfinite(high) or bound / low < high / bound) else high
+    return Margin(f"{what} against the nearer tried lr", bound, nearer, log=True)
+
+
+def _ratios(values: list[float]) -> list[float]:
+    """Each value over the one before it."""
+    return [y / x for x, y in zip(values, values[1:]) if x and math.isfinite(x) and math.isfinite(y)]
 
 
 def _fmt_stable(s: dict) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from mnist_sgd.data.dataset import PIXEL_MEAN, PIXEL_STD, TEST_LABEL_COUNTS, TRAIN_LABEL_COUNTS
-from mnist_sgd.report.claims import Claims
+from mnist_sgd.report.claims import Claims, Margin
 from mnist_sgd.report.formats import fmt_int
 from mnist_sgd.report.queries import ReportInputs
 
@@ -63,12 +63,21 @@ def facts(inp: ReportInputs) -> dict:
         "pixels_published",
         "the pixel mean and standard deviation round to the published 0.1307 and 0.3081",
         round(mean, 4) == PIXEL_MEAN and round(std, 4) == PIXEL_STD,
+        # rounding flips once the mean leaves PIXEL_MEAN +- 0.00005
+        margin=Margin(
+            "pixel mean against the nearer rounding edge", mean, PIXEL_MEAN + math.copysign(5e-5, mean - PIXEL_MEAN)
+        ),
         mean=mean,
         std=std,
     )
     train = splits.get("train", {}).get("label_counts") or [1]
     ratio = max(train) / max(min(train), 1)
-    claims.check("balanced", "the largest class of the training set is at most 1.5 times the smallest", ratio <= 1.5)
+    claims.check(
+        "balanced",
+        "the largest class of the training set is at most 1.5 times the smallest",
+        ratio <= 1.5,
+        margin=Margin("ratio of the largest class to the smallest", ratio, 1.5, log=True),
+    )
     return {
         "claims": claims,
         "imbalance": f"{ratio:.2f}",

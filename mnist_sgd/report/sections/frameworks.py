@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from mnist_sgd import grid
-from mnist_sgd.report.claims import Claims
+from mnist_sgd.report.claims import Claims, Margin
 from mnist_sgd.report.formats import acc_cell, count_words, fmt_int, fmt_loss, fmt_lr, fmt_p
 from mnist_sgd.report.queries import ReportInputs, holm, paired, point_result
 
@@ -83,6 +83,16 @@ def idiomatic_rows(inp: ReportInputs) -> list[dict]:
     return rows
 
 
+def _tolerance_margin(table, tol: dict) -> Margin | None:
+    """The exact-order comparison closest to its tolerance: the largest relative loss difference
+    against loss_rtol (the tightest of the three checks here)."""
+    if table is None or not len(table):
+        return None
+    return Margin(
+        "largest relative loss difference", float(table.max_rel_train_loss_diff.max()), tol["loss_rtol"], log=True
+    )
+
+
 def framework_seed_runs(inp: ReportInputs):
     """The runs table on the seeds the frameworks trained: NumPy's side of every comparison."""
     return inp.runs[inp.runs.seed.isin(grid.framework_seeds(inp.config))]
@@ -95,6 +105,7 @@ def facts(inp: ReportInputs) -> dict:
     p = grid.comparison_point(cfg)
     ref = point_result(framework_seed_runs(inp), p.batch_size, p.n_train)
     fw_seeds = grid.framework_seeds(cfg)
+    tol = cfg["consistency"][cfg["training"]["dtype"]]
     exact = exact_rows(inp)
     idiomatic = idiomatic_rows(inp)
     n_cmp = sum(r["comparisons"] for r in exact)
@@ -102,6 +113,7 @@ def facts(inp: ReportInputs) -> dict:
         "exact_all_pass",
         "every exact-order framework run agrees with NumPy within the tolerances",
         exact and all(r["verdict"] == "pass" for r in exact),
+        margin=_tolerance_margin(inp.tables["consistency"], tol),
         comparisons=n_cmp,
     )
     ps = [r["p_value"] for r in idiomatic]
@@ -110,10 +122,12 @@ def facts(inp: ReportInputs) -> dict:
         "idiomatic_same",
         "no idiomatic framework run differs from NumPy in test accuracy (McNemar, Holm-corrected)",
         idiomatic and len(tested) == len(ps) and not any(holm(tested)),
+        margin=None
+        if not tested
+        else Margin("smallest p-value (Holm: against 0.05 / tests)", min(tested), 0.05 / len(tested), log=True),
     )
     for r in idiomatic:
         del r["p_value"]
-    tol = cfg["consistency"][cfg["training"]["dtype"]]
     return {
         "claims": claims,
         "backends": backends,

@@ -4,6 +4,7 @@ that runs it, and the checks every run passes (zero start, never below the floor
 from __future__ import annotations
 
 import inspect
+import math
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from mnist_sgd.report.claims import Claims
+from mnist_sgd.report.claims import Claims, Margin
 from mnist_sgd.report.formats import fmt_int
 from mnist_sgd.report.queries import ReportInputs
 from mnist_sgd.train import sgd
@@ -59,6 +60,7 @@ def facts(inp: ReportInputs) -> dict:
         "zero_start",
         "every run starts from loss 0.5 (zero weights)",
         len(start) and np.allclose(start, INITIAL_LOSS, rtol=1e-6, atol=0),
+        per_seed=True,
         runs=int(len(start)),
     )
     floors = inp.tables["floors"][["n_train", "seed", "floor_loss"]]
@@ -68,6 +70,13 @@ def facts(inp: ReportInputs) -> dict:
         "above_floor",
         "no recorded training loss lies below its subset's least-squares floor",
         len(finite) and bool((finite.train_loss >= finite.floor_loss * (1 - 1e-9)).all()),
+        margin=Margin(
+            "smallest training loss over its floor",
+            float((finite.train_loss / finite.floor_loss).min()) if len(finite) else math.nan,
+            1,
+            log=True,
+        ),
+        per_seed=True,
         losses=int(len(finite)),
     )
     return {

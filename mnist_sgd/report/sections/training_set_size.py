@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from mnist_sgd.report.claims import Claims
+from mnist_sgd.report.claims import Claims, Margin
 from mnist_sgd.report.formats import (
     acc_cell,
     fmt_acc,
@@ -39,6 +39,14 @@ from mnist_sgd.stats import accuracy_interval, newcombe_paired_interval
 PERFECT = 1 - 1e-9
 #: "Far above": SGD's test accuracy above W*'s by at least this much at the threshold.
 FAR = 0.2
+
+
+def _runner_up(accuracies: dict, threshold) -> Margin | None:
+    """W*'s test accuracy at the threshold against the next-worst size's."""
+    others = [a for n, a in accuracies.items() if n != threshold]
+    if threshold not in accuracies or not others:
+        return None
+    return Margin("W*'s test accuracy at the threshold against the next worst", accuracies[threshold], min(others))
 
 
 def _halfwidth(accuracy: float, images: int) -> float:
@@ -114,25 +122,58 @@ def facts(inp: ReportInputs) -> dict:
 
     # ---- SGD: more data, better test accuracy, up to a plateau
     acc = [r.test_accuracy for r in ok]
-    claims.check("rises", "SGD's test accuracy rises with N'", len(ok) > 1 and all(np.diff(acc) > 0))
+    claims.check(
+        "rises",
+        "SGD's test accuracy rises with N'",
+        len(ok) > 1 and all(np.diff(acc) > 0),
+        margin=Margin("smallest rise of test accuracy between neighbouring N'", min(np.diff(acc), default=math.nan), 0),
+        per_seed=True,
+    )
+    claims.check(
+        "rises_before_last",
+        "SGD's test accuracy rises with N' at every step but the last",
+        len(ok) > 2 and all(np.diff(acc[:-1]) > 0),
+        margin=Margin(
+            "smallest rise of test accuracy before the last step", min(np.diff(acc[:-1]), default=math.nan), 0
+        ),
+        per_seed=True,
+    )
     significant = [s["different"] for s in tested]
     claims.check(
         "every_step_significant",
         "every step up in N' raised test accuracy beyond noise (McNemar, Holm-corrected)",
         len(tested) == len(steps) > 0 and all(significant),
+        margin=None if not tested else Margin("largest p-value of a step", max(t["p"] for t in tested), 0.05, log=True),
     )
     plateau = (
         len(tested) == len(steps) > 1 and not significant[-1] and all(significant[:-1]) and all(np.diff(acc[:-1]) > 0)
     )
-    claims.check("plateau", "every step is significant but the last, which is within noise", plateau)
+    claims.check(
+        "plateau",
+        "every step is significant but the last, which is within noise",
+        plateau,
+        margin=None if not tested else Margin("p-value of the last step", tested[-1]["p"], 0.05, log=True),
+    )
     first = ok[0] if ok else None
     claims.check(
         "memorises_smallest",
         "SGD fits the smallest training set perfectly and tests at least 20 points lower",
         first is not None and first.train_accuracy >= PERFECT and first.train_accuracy - first.test_accuracy >= 0.2,
+        margin=None
+        if first is None
+        else Margin("train-test gap at the smallest N'", first.train_accuracy - first.test_accuracy, 0.2),
+        per_seed=True,
     )
     gaps = [r.train_accuracy - r.test_accuracy for r in ok]
-    claims.check("gap_shrinks", "the train-test gap of SGD shrinks as N' grows", len(ok) > 1 and all(np.diff(gaps) < 0))
+    claims.check(
+        "gap_shrinks",
+        "the train-test gap of SGD shrinks as N' grows",
+        len(ok) > 1 and all(np.diff(gaps) < 0),
+        margin=Margin(
+            "smallest narrowing of the gap between neighbouring N'", -max(np.diff(gaps), default=math.nan), 0
+        ),
+        per_seed=True,
+    )
 
     # ---- the draws: how much the choice of the N' images moves the result
     draw_ranges = [float(np.ptp(chosen_runs(inp.runs, b, r.n_train).final_test_accuracy)) for r in ok]
@@ -142,12 +183,18 @@ def facts(inp: ReportInputs) -> dict:
         "draws_shrink",
         "the range of SGD's test accuracy over the seeds' subset draws shrinks as N' grows",
         several and len(ok) > 1 and all(np.diff(draw_ranges) < 0),
+        margin=Margin(
+            "smallest narrowing of the range between neighbouring N'", -max(np.diff(draw_ranges), default=math.nan), 0
+        ),
         ranges=draw_ranges,
     )
     claims.check(
         "draw_beyond_test_noise",
         "at the smallest N' the range over the draws is wider than one model's 95 % interval on the test images",
         several and bool(ok) and draw_ranges[0] > ci_width[0],
+        margin=None
+        if not ok
+        else Margin("range over the draws against the interval width", draw_ranges[0], ci_width[0]),
         range=draw_ranges[0] if ok else None,
         interval_width=ci_width[0] if ok else None,
     )
@@ -159,31 +206,60 @@ def facts(inp: ReportInputs) -> dict:
     w_norm = {n: floors[n].get("w_norm", math.nan) for n in sizes}
     finite_acc = {n: a for n, a in w_acc.items() if math.isfinite(a)}
     worst = min(finite_acc, key=finite_acc.get) if finite_acc else None
-    claims.check("interpolates", "W* fits some training sets exactly (L* = 0, N' at most the rank)", bool(interp))
+    claims.check(
+        "interpolates", "W* fits some training sets exactly (L* = 0, N' at most the rank)", bool(interp), per_seed=True
+    )
     claims.check(
         "worst_at_threshold",
         "W* tests worst at the largest N' it still fits exactly",
         threshold is not None and worst == threshold and threshold != sizes[0],
+        margin=_runner_up(finite_acc, threshold),
+        per_seed=True,
     )
     claims.check(
         "recovers",
         "W* tests better at the largest N' than at the threshold",
         threshold is not None and threshold != sizes[-1] and w_acc[sizes[-1]] > w_acc[threshold],
+        margin=None
+        if threshold is None
+        else Margin(
+            "W*'s test accuracy at the largest N' over the threshold's", w_acc[sizes[-1]] - w_acc[threshold], 0
+        ),
+        per_seed=True,
     )
     norms = [w_norm[n] for n in sizes if math.isfinite(w_norm[n])]
     claims.check(
         "norm_grows",
         "the norm of W* grows at least tenfold from the smallest N' to its largest value",
         len(norms) > 1 and max(norms) >= 10 * norms[0],
+        margin=None if not norms else Margin("growth of ||W*||", max(norms) / norms[0], 10, log=True),
+        per_seed=True,
     )
     peak = max((n for n in sizes if math.isfinite(w_norm[n])), key=w_norm.get, default=None)
     above = [r.test_accuracy >= w_acc[r.n_train] for r in ok if math.isfinite(w_acc.get(r.n_train, math.nan))]
-    claims.check("sgd_above_w_star", "SGD tests at least as high as W* at every N'", above and all(above))
+    claims.check(
+        "sgd_above_w_star",
+        "SGD tests at least as high as W* at every N'",
+        above and all(above),
+        margin=Margin(
+            "smallest lead of SGD's test accuracy over W*'s",
+            min(
+                (r.test_accuracy - w_acc[r.n_train] for r in ok if math.isfinite(w_acc.get(r.n_train, math.nan))),
+                default=math.nan,
+            ),
+            0,
+        ),
+        per_seed=True,
+    )
     at_threshold = next((r for r in ok if r.n_train == threshold), None)
     claims.check(
         "far_above_at_threshold",
         "at the threshold SGD tests at least 20 points above W*",
         at_threshold is not None and at_threshold.test_accuracy - w_acc[threshold] >= FAR,
+        margin=None
+        if at_threshold is None
+        else Margin("SGD's lead over W* at the threshold", at_threshold.test_accuracy - w_acc[threshold], FAR),
+        per_seed=True,
     )
 
     # ---- the smallest set with B = N' is full-batch gradient descent
@@ -203,6 +279,14 @@ def facts(inp: ReportInputs) -> dict:
         "full_batch_bound",
         "with B = N' the run is gradient descent and 2/lambda_max of that subset separates stable from diverged lrs",
         gd is not None and holds,
+        margin=None
+        if gd is None
+        else Margin(
+            "the bound against the nearer tried lr",
+            bound,
+            largest_lr if bound / largest_lr < smallest_diverged / bound else smallest_diverged,
+            log=True,
+        ),
     )
 
     by_n = {r.n_train: r for r in ok}
@@ -222,6 +306,7 @@ def facts(inp: ReportInputs) -> dict:
         "largest": None if not ok else {"N": fmt_int(ok[-1].n_train), "test": fmt_acc(ok[-1].test_accuracy)},
         "plateau_from": fmt_int(ok[-2].n_train) if len(ok) > 1 else "–",
         "plateau_to": fmt_int(ok[-1].n_train) if ok else "–",
+        "plateau_from_acc": fmt_acc(ok[-2].test_accuracy) if len(ok) > 1 else "–",
         "plateau_p": fmt_p(tested[-1]["p"]) if tested else "–",
         "threshold": None
         if threshold is None
