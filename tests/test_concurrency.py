@@ -17,7 +17,8 @@ SMALL = {  # 2 lrs x 2 seeds, long enough (several seconds per job, the 2 lrs in
     "training": {"epochs": 1200, "seeds": [0, 1]},
     "grid": {"batch_sizes": [], "subset_sizes": [500], "subset_batch_size": 50, "learning_rates": [0.01, 0.03]},
     "frameworks": {"backends": []},
-    "lr_search": {"max_rounds": 0},  # the grid only: the runs below, and no rounds to wait for
+    # the grid only, on both seeds: the runs below, and no rounds to wait for
+    "lr_search": {"max_rounds": 0, "seeds": "all"},
 }
 TARGETS = ["results/lr_choice/numpy/b50_n500.json"]
 RUNS = [f"results/runs/numpy/b50/n500/lr{lr}/seed{seed}" for lr in ("0.01", "0.03") for seed in (0, 1)]
