@@ -164,8 +164,7 @@ def facts(inp: ReportInputs) -> dict:
                 "decided": "" if not r.ok else ("tie rule" if choice.tie_decided else "best value"),
                 "bracket": _bracket_text(choice) if r.ok else "",
                 "updates": fmt_int(r.updates),
-                "seconds": fmt_seconds(r.train_seconds),
-                "share": _share(inp, b, n),
+                **_run_time(inp, b, n, r.train_seconds),
                 "test_acc": acc_cell(
                     r.test_accuracy, inp.images("test"), chosen_runs(inp.runs, b, n).final_test_accuracy.tolist()
                 ),
@@ -504,12 +503,16 @@ def _edge_side(choices: dict, edge: list[int]) -> str:
     return " or ".join(sorted(sides, reverse=True)) if sides else ""
 
 
-def _share(inp: ReportInputs, b: int, n: int) -> str:
-    """ "share of 7" when the chosen run's job trained it in lockstep with others, else ""."""
+def _run_time(inp: ReportInputs, b: int, n: int, mean_seconds: float) -> dict:
+    """The training time of the chosen runs at (B, N'): the mean of those that trained alone
+    (what a run costs), or else the mean share of their lockstep jobs, marked "share of K"."""
     pt = chosen_runs(inp.runs, b, n)
     if "lockstep_models" not in pt or not len(pt) or int(pt.lockstep_models.max()) <= 1:
-        return ""
-    return f"share of {int(pt.lockstep_models.max())}"
+        return {"seconds": fmt_seconds(mean_seconds), "share": ""}
+    alone = pt[pt.lockstep_models == 1]
+    if len(alone):
+        return {"seconds": fmt_seconds(float(alone.train_seconds.mean())), "share": ""}
+    return {"seconds": fmt_seconds(mean_seconds), "share": f"share of {int(pt.lockstep_models.max())}"}
 
 
 def _final(inp: ReportInputs, r, column: str) -> float:
