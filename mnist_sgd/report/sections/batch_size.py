@@ -77,14 +77,28 @@ def lr_table(inp: ReportInputs, points: list[grid.Point]) -> tuple[list[str], li
         for lr in lrs:
             c = sel[np.isclose(sel.lr, lr)]
             if not len(c):
-                cells.append({"text": "", "cls": ""})
+                cells.append({"text": "", "cls": "", "seeds": ""})
             elif bool(c.diverged.iloc[0]):
-                cells.append({"text": "div.", "cls": "diverged"})
+                cells.append({"text": "div.", "cls": "diverged", "seeds": ""})
             else:
                 score = float(c.score.iloc[0]) if "score" in c else float(c.mean_val_accuracy.iloc[0])
                 text = fmt_acc(score) if criterion == "val_accuracy" else fmt_loss(score)
-                cls = "chosen" if bool(c.chosen.iloc[0]) else ("tied" if any(np.isclose(choice.tied, lr)) else "")
-                cells.append({"text": text, "cls": cls + (" best" if math.isclose(lr, choice.best or -1) else "")})
+                chosen = bool(c.chosen.iloc[0])
+                cls = "chosen" if chosen else ("tied" if any(np.isclose(choice.tied, lr)) else "")
+                seeds = ""  # the chosen lr's range over every seed, where more seeds than the search's trained it
+                by_seed = criterion_by_seed(inp.tables, inp.config["lr_search"], p.batch_size, p.n_train, lr)
+                if chosen and len(by_seed) > len(grid.search_seeds(inp.config)):
+                    low, high = min(by_seed), max(by_seed)
+                    # the width of the range, on one line of the narrow column
+                    width = f"{100 * (high - low):.2f}\u00a0pp" if criterion == "val_accuracy" else f"{high - low:.2g}"
+                    seeds = f"range\u00a0{width}"
+                cells.append(
+                    {
+                        "text": text,
+                        "cls": cls + (" best" if math.isclose(lr, choice.best or -1) else ""),
+                        "seeds": seeds,
+                    }
+                )
         rows.append({"B": fmt_int(p.batch_size), "N": fmt_int(p.n_train), "cells": cells})
     return [fmt_lr(x) for x in lrs], rows
 
