@@ -49,11 +49,12 @@ test: bootstrap ## run the tests (pytest), all of them
 test-fast: bootstrap ## the tests that start no program and need no MNIST data (under a minute)
 	$(VENV_PYTHON) -m pytest -m "not process and not mnist" $(PYTEST_ARGS)
 
-lint: bootstrap ## ruff (Python), snakefmt --check and snakemake --lint
+lint: bootstrap ## ruff (Python), snakefmt --check, snakemake --lint, no number typed into the report's prose
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(SNAKEFMT) --check $(SNAKEFILES)
 	$(SNAKEMAKE) --lint
+	$(VENV_PYTHON) -m mnist_sgd.report.number_lint
 
 format: bootstrap ## reformat the Python (ruff) and the Snakefiles (snakefmt)
 	$(RUFF) check --fix .

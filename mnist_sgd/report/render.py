@@ -18,17 +18,22 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import jinja2
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
 from mnist_sgd import grid, layout
 from mnist_sgd.atomic import write_atomically
+from mnist_sgd.data import dataset
 from mnist_sgd.report.catalog import caption_name, figure_names
 from mnist_sgd.report.claims import claim_log
 from mnist_sgd.report.formats import count_words, fmt_acc, fmt_int, fmt_loss, fmt_lr, fmt_seconds
 from mnist_sgd.report.queries import ReportInputs
 from mnist_sgd.report.sections import TITLES
+
+#: Pixels of an MNIST image (28 × 28), where a manifest does not give the images' shape.
+MNIST_PIXELS = 28 * 28
 
 #: The repository (templates, captions and stylesheet are read from it).
 REPO = Path(__file__).resolve().parents[2]
@@ -79,6 +84,22 @@ def captions(config: dict) -> dict[str, str]:
     }
 
 
+def data_shape(inputs: ReportInputs) -> dict[str, str]:
+    """The numbers the report's prose states about the data itself, from the manifest (the
+    dataset's constants where a test's manifest lacks them): pixels per image, classes, the
+    largest pixel value the images are divided by, and the images of MNIST's training file."""
+    splits = inputs.manifest.get("splits", {})
+    train = splits.get("train", {})
+    pixels = train.get("images", {}).get("shape", [0, MNIST_PIXELS])[1]
+    classes = len(train.get("label_counts") or []) or dataset.N_CLASSES
+    return {
+        "pixels": fmt_int(pixels),
+        "classes": fmt_int(classes),
+        "pixel_max": fmt_int(np.iinfo(np.uint8).max),  # IDX pixels are uint8
+        "mnist_train": fmt_int(sum(dataset.TRAIN_LABEL_COUNTS)),
+    }
+
+
 def section_facts(inputs: ReportInputs) -> dict[str, dict]:
     """Every section's facts and claims, from its module (:mod:`mnist_sgd.report.sections`)."""
     return {name: importlib.import_module(f"mnist_sgd.report.sections.{name}").facts(inputs) for name in TITLES}
@@ -107,6 +128,7 @@ def build_context(inputs: ReportInputs, figures: dict[str, str]) -> dict:
         "n_val": fmt_int(inputs.images("val")),
         "n_test": fmt_int(inputs.images("test")),
         "epochs": fmt_int(inputs.epochs),
+        **data_shape(inputs),
         "lr_criterion": criteria[0] if len(criteria) == 1 else "the criterion of the configuration",
         "framework_names": [grid.BACKEND_NAMES.get(b, b) for b in config["frameworks"]["backends"]],
         "figures": {name: inline_svg(svg, f"fig-{name}") for name, svg in figures.items()},
