@@ -32,6 +32,9 @@ class Claims:
         self._section = section
         self._claims: dict[str, Claim] = {}
         self._asked: set[str] = set()
+        #: In a draft that lacks some of the section's runs, "pending (k of m runs)": the
+        #: templates print it in place of every claim (render.mark_pending, render.PendingClaims).
+        self.pending = ""
 
     def check(self, id: str, statement: str, holds, **numbers) -> bool:
         """Record the claim ``id`` ("the chosen lrs share one lr/B") and whether it ``holds``."""
