@@ -152,8 +152,14 @@ PENDING_ROWS = {
 
 
 def _pending_row(row: dict, keep: tuple[str, ...], text: str) -> dict:
-    out = {}
+    """The row with its first cell saying "pending (k of m runs)" and every other one "pending"."""
+    text = Markup('<span class="pending">{}</span>').format(text)
+    out, first = {}, True
     for k, v in row.items():
+        if k not in keep and k not in ("ok", "verdict", "cls") and v not in ("", None) and not isinstance(v, bool):
+            v_text, first = (text if first else Markup('<span class="pending">pending</span>')), False
+        else:
+            v_text = text
         if k in keep or isinstance(v, bool) and k != "ok":
             out[k] = v
         elif k == "ok":
@@ -161,13 +167,13 @@ def _pending_row(row: dict, keep: tuple[str, ...], text: str) -> dict:
         elif k in ("verdict", "cls"):  # CSS classes
             out[k] = "pending"
         elif isinstance(v, dict) and "value" in v:
-            out[k] = {"value": text, "ci": "", "seeds": ""}
+            out[k] = {"value": v_text, "ci": "", "seeds": ""}
         elif isinstance(v, list):
-            out[k] = [{"cls": "pending", "text": text if i == 0 else ""} for i in range(len(v))]
+            out[k] = [{"cls": "pending", "text": v_text if i == 0 else ""} for i in range(len(v))]
         elif v in ("", None):
             out[k] = v
         else:
-            out[k] = text
+            out[k] = v_text
     return out
 
 
@@ -177,11 +183,19 @@ def mark_pending(facts: dict[str, dict], lineage: Lineage, config: dict) -> None
     for section, scope in SECTION_SCOPES.items():
         if scope is not None and section in facts:
             facts[section]["claims"].pending = lineage.coverage(scope).pending
+    if "batch_size" in facts:  # no verdict of "every lr diverged" on a point still missing runs
+        n_full = int(config["data"]["n_train"])
+        facts["batch_size"]["diverged_everywhere"] = [
+            b
+            for b in facts["batch_size"].get("diverged_everywhere") or []
+            if lineage.point_coverage(_number(b), n_full).complete
+        ]
     for section, tables in PENDING_ROWS.items():
         for key, keep in tables.items():
             rows = facts.get(section, {}).get(key) or []
             for i, row in enumerate(rows):
-                cov = lineage.point_coverage(*_point_of_row(section, key, row, config))
+                backend, batch, n = _point_of_row(section, key, row, config)
+                cov = lineage.point_coverage(batch, n, backend)
                 if not cov.complete:
                     rows[i] = _pending_row(row, keep, cov.pending)
 
@@ -197,9 +211,9 @@ def build_context(inputs: ReportInputs, figures: dict[str, str], expected_runs=N
     lineage = Lineage(
         config, inputs.runs, expected_runs, commit=(inputs.provenance.get("git") or {}).get("commit") or "", draft=draft
     )
-    missing = lineage.missing()
-    if len(missing) and not draft:
-        paths = [run_path(k) for k in missing.itertuples()]
+    missing_runs = lineage.missing()
+    if len(missing_runs) and not draft:
+        paths = [run_path(k) for k in missing_runs.itertuples()]
         raise IncompleteGridError(
             f"the final report needs every run of the grid; {len(paths)} of {len(lineage.expected)} are missing: "
             + ", ".join(paths[:20])
@@ -217,7 +231,7 @@ def build_context(inputs: ReportInputs, figures: dict[str, str], expected_runs=N
     if draft:
         mark_pending(facts, lineage, config)
     return {
-        "draft": {"present": len(lineage.expected) - len(missing), "expected": len(lineage.expected)}
+        "draft": {"present": len(lineage.expected) - len(missing_runs), "expected": len(lineage.expected)}
         if draft
         else None,
         "lineage": lineage,
@@ -286,7 +300,9 @@ def render_html(context: dict) -> str:
     )
     env = environment()
     env.globals.update(lineage=context["lineage"], print_mode=context["print_mode"])
-    return env.get_template("report.html.j2").render(**context, css=Markup(css))
+    html = env.get_template("report.html.j2").render(**context, css=Markup(css))
+    # a paragraph of several pending claims says so once
+    return re.sub(r'(<strong class="pending">([^<]*)</strong>)(\s*<strong class="pending">\2</strong>)+', r"\1", html)
 
 
 def render_pdf(html: str) -> bytes:

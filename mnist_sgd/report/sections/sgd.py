@@ -14,7 +14,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from mnist_sgd.report.claims import Claims
-from mnist_sgd.report.formats import count_words, fmt_int, fmt_loss
+from mnist_sgd.report.formats import fmt_int, fmt_loss
 from mnist_sgd.report.queries import ReportInputs
 from mnist_sgd.train import sgd
 
@@ -84,5 +84,5 @@ def facts(inp: ReportInputs) -> dict:
         "bias": bool(inp.config["training"]["bias"]),
         "initial_loss": fmt_loss(INITIAL_LOSS).rstrip("0"),
         "kernel_rtol": Markup(f"10<sup>{math.log10(KERNEL_RTOL):.0f}</sup>".replace("-", "−")),
-        "kernel_epochs": count_words(KERNEL_EPOCHS, "epoch"),
+        "kernel_passes": fmt_int(KERNEL_EPOCHS),
     }
