@@ -27,7 +27,7 @@ SNAKEFMT := $(VENV)/bin/snakefmt
 RUFF := $(VENV)/bin/ruff
 SNAKEFILES := Snakefile workflow/rules
 
-.PHONY: help bootstrap report quick test test-fast lint format bench bench-scale unlock clean
+.PHONY: help bootstrap report draft quick test test-fast lint format bench bench-scale unlock clean
 
 help: ## show this help
 	@echo "mnist-sgd-report targets:"
@@ -40,6 +40,9 @@ bootstrap: ## create .venv and install what is missing (idempotent)
 report: bootstrap ## run the workflow: results/report/report.html and report.pdf
 	$(SNAKEMAKE) --cores $(CORES) $(SNAKEMAKE_ARGS)
 
+draft: bootstrap ## a draft report from the runs there are (results/report/draft.html, draft.pdf), marked as such
+	$(SNAKEMAKE) --cores $(CORES) $(SNAKEMAKE_ARGS) results/report/draft.html results/report/draft.pdf
+
 quick: bootstrap ## the same with config/quick.yaml (under 2 minutes)
 	$(SNAKEMAKE) --cores $(CORES) --configfile config/quick.yaml $(SNAKEMAKE_ARGS)
 
@@ -49,11 +52,12 @@ test: bootstrap ## run the tests (pytest), all of them
 test-fast: bootstrap ## the tests that start no program and need no MNIST data (under a minute)
 	$(VENV_PYTHON) -m pytest -m "not process and not mnist" $(PYTEST_ARGS)
 
-lint: bootstrap ## ruff (Python), snakefmt --check and snakemake --lint
+lint: bootstrap ## ruff (Python), snakefmt --check, snakemake --lint, no number typed into the report's prose
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(SNAKEFMT) --check $(SNAKEFILES)
 	$(SNAKEMAKE) --lint
+	$(VENV_PYTHON) -m mnist_sgd.report.number_lint
 
 format: bootstrap ## reformat the Python (ruff) and the Snakefiles (snakefmt)
 	$(RUFF) check --fix .

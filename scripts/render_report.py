@@ -17,6 +17,6 @@ with output_to_log(snakemake.log[0]):
         i.get("step_timing"),
     )
     figures = dict(zip(snakemake.params.figure_names, i.figures, strict=True))
-    log = render(inputs, figures, out.html, out.pdf, out.claims)
+    log = render(inputs, figures, out.html, out.pdf, out.claims, expected_runs=snakemake.params.run_keys)
     print("claims:\n" + "\n".join(log))
     print(f"wrote {out.html}, {out.pdf} and {out.claims}")

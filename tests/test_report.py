@@ -172,6 +172,7 @@ def reader_text(html: str) -> str:
     import html as html_lib
 
     html = re.sub(r'<div class="listing">.*?</div>\s*</div>', " ", html, flags=re.S)
+    html = re.sub(r'<pre class="provenance-source">.*?</pre>', " ", html, flags=re.S)  # a script under a figure
     html = re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.S)
     html = re.sub(r"</?(caption|th|td|tr|table|h\d|li|dt|dd)\b[^>]*>", " ¶ ", html)  # cells are not sentences
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
@@ -198,3 +199,42 @@ def test_report_shows_the_code_intervals_and_paired_tests(tiny_report):
     assert set(tests.kind) >= {"subset", "lr"}
     assert "McNemar" in text
     assert "means over" not in text  # one seed
+
+
+def test_a_draft_renders_from_the_tiny_grid_with_a_run_removed(tiny_report, tmp_path):
+    """A run lost for good (its files removed, with the lr search of its point, which needed it):
+    `make draft`'s targets render from the runs there are and say what is pending, without
+    asking for a training job."""
+    work = tmp_path / "partial"
+    shutil.copytree(tiny_report["work"], work, symlinks=True)  # copy2: the files keep their times
+    lost = "results/runs/numpy/b100/n500/lr0.03/seed0"
+    shutil.rmtree(work / lost)
+    for stale in [
+        *work.glob("results/lr_search/numpy/b100_n500"),
+        *work.glob("results/lr_choice/numpy/b100_n500.json"),
+    ]:
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    draft = ["results/report/draft.html", "results/report/draft.pdf"]
+    env = os.environ | {"MNIST_MIRROR": local_mnist_mirror()}
+    args = (*draft, "--cores", "1", "--rerun-triggers", "mtime")
+    plan = subprocess.run(
+        snakemake_command(work, TINY, "-n", *args), env=env, capture_output=True, text=True, timeout=300
+    )
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert re.search(r"^draft_report\s+1$", plan.stdout, re.M) and not re.search(r"^train", plan.stdout, re.M)
+    result = subprocess.run(snakemake_command(work, TINY, *args), env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # every run of the grid as far as the lr search went: the point that lost a run lost its search too
+    runs = tiny_report["tables"]["runs"]
+    searched = (runs.batch_size == 100) & (runs.n_train == 500) & ~runs.lr.isin(TINY["grid"]["learning_rates"])
+    expected = len(runs) - int(searched.sum())
+    text = normalise(
+        subprocess.run(["pdftotext", str(work / draft[1]), "-"], capture_output=True, text=True, check=True).stdout
+    )
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(work / draft[1])], capture_output=True, text=True).stdout
+        )[1]
+    )
+    assert text.count(f"DRAFT — {expected - 1} of {expected} runs") >= pages  # on every page
+    assert "pending (" in text and lost in text

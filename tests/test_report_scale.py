@@ -103,7 +103,7 @@ def test_the_report_summarises_jobs_and_framework_comparisons_per_point(fabricat
     )
     context = build_context(inputs, {name: "<svg></svg>" for name in figure_names(config)})
     html = render_html(context)  # several seeds, no paired tests: every section still renders
-    assert html.count('<section id="') == 6  # the six sections
+    assert html.count('<section id="') == 7  # the six sections and the runs each figure and table read
     appendix, frameworks = context["facts"]["appendix"], context["facts"]["frameworks"]
 
     assert not appendix["per_job"]

@@ -146,6 +146,9 @@ class Claims:
         self._claims: dict[str, Claim] = {}
         self._asked: set[str] = set()
         self._partly: set[str] = set()  # asked for the seeds it holds on (seeds_holding)
+        #: In a draft that lacks some of the section's runs, "pending (k of m runs)": the
+        #: templates print it in place of every claim (render.mark_pending, render.PendingClaims).
+        self.pending = ""
 
     def check(
         self,

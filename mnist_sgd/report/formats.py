@@ -149,3 +149,13 @@ def loss_column(rows: list[dict], key: str, significant: int = 4) -> None:
             r[key] = fmt_int(v)
         else:
             r[key] = f"{v:.{decimals}f}"
+
+
+def differs_in_print(a: float, b: float, fmt=fmt_acc) -> bool:
+    """Whether ``a`` and ``b`` print differently in ``fmt``, the format the report shows them in.
+
+    A comparison the reader sees as two equal numbers ("84.87 % against 84.87 %") must not be
+    stated as a difference: a claim that says one is above, below or different from the other
+    checks this as well as the comparison itself.
+    """
+    return fmt(a) != fmt(b)

@@ -18,17 +18,24 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import jinja2
+import jinja2.ext
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 from pygments.formatters import HtmlFormatter
 
 from mnist_sgd import grid, layout
 from mnist_sgd.atomic import write_atomically
+from mnist_sgd.data import dataset
 from mnist_sgd.report.catalog import caption_name, figure_names
 from mnist_sgd.report.claims import claim_log, ledger
 from mnist_sgd.report.formats import count_words, fmt_acc, fmt_int, fmt_loss, fmt_lr, fmt_seconds
+from mnist_sgd.report.lineage import Lineage, run_path
 from mnist_sgd.report.queries import ReportInputs
 from mnist_sgd.report.sections import TITLES
+
+#: Pixels of an MNIST image (28 × 28), where a manifest does not give the images' shape.
+MNIST_PIXELS = 28 * 28
 
 #: The repository (templates, captions and stylesheet are read from it).
 REPO = Path(__file__).resolve().parents[2]
@@ -79,6 +86,22 @@ def captions(config: dict) -> dict[str, str]:
     }
 
 
+def data_shape(inputs: ReportInputs) -> dict[str, str]:
+    """The numbers the report's prose states about the data itself, from the manifest (the
+    dataset's constants where a test's manifest lacks them): pixels per image, classes, the
+    largest pixel value the images are divided by, and the images of MNIST's training file."""
+    splits = inputs.manifest.get("splits", {})
+    train = splits.get("train", {})
+    pixels = train.get("images", {}).get("shape", [0, MNIST_PIXELS])[1]
+    classes = len(train.get("label_counts") or []) or dataset.N_CLASSES
+    return {
+        "pixels": fmt_int(pixels),
+        "classes": fmt_int(classes),
+        "pixel_max": fmt_int(np.iinfo(np.uint8).max),  # IDX pixels are uint8
+        "mnist_train": fmt_int(sum(dataset.TRAIN_LABEL_COUNTS)),
+    }
+
+
 def section_facts(inputs: ReportInputs) -> dict[str, dict]:
     """Every section's facts and claims, from its module (:mod:`mnist_sgd.report.sections`).
 
@@ -94,9 +117,120 @@ def section_facts(inputs: ReportInputs) -> dict[str, dict]:
     return facts
 
 
-def build_context(inputs: ReportInputs, figures: dict[str, str]) -> dict:
-    """Everything the templates show; ``figures`` maps figure names to SVG text."""
+class IncompleteGridError(RuntimeError):
+    """The final report was asked for while some runs of the grid are missing."""
+
+
+#: The runs each section's claims read (a scope of :data:`mnist_sgd.report.lineage.SCOPES`;
+#: None: no run). In a draft, a claim whose section lacks some of its runs is printed as pending.
+SECTION_SCOPES = {
+    "data": None,
+    "sgd": "all",
+    "batch_size": "batch",
+    "training_set_size": "subset",
+    "frameworks": "frameworks",
+    "appendix": "all",
+}
+
+
+def _number(text) -> int:
+    return int(str(text).replace(",", ""))
+
+
+def _backend_id(name: str) -> str:
+    return {v: k for k, v in grid.BACKEND_NAMES.items()}.get(name, name)
+
+
+def _point_of_row(section: str, table: str, row: dict, config: dict) -> tuple[str, int, int]:
+    """(backend, B, N') of the runs a table row of the report reads (:data:`PENDING_ROWS`)."""
+    if section == "batch_size":
+        return grid.NUMPY, _number(row["B"]), _number(row["N"]) if "N" in row else int(config["data"]["n_train"])
+    if section == "training_set_size":
+        return grid.NUMPY, int(config["grid"]["subset_batch_size"]), _number(row["N"])
+    point = grid.comparison_point(config)
+    return _backend_id(row["backend"]), point.batch_size, point.n_train
+
+
+#: Table rows that each read the runs of one (backend, B, N'): section -> {facts key: the
+#: fields that name the row (kept in a draft; every other cell of a row with a missing run
+#: says pending)}.
+PENDING_ROWS = {
+    "batch_size": {"rows": ("B",), "lr_rows": ("B", "N")},
+    "training_set_size": {"rows": ("N", "full")},
+    "frameworks": {"exact": ("backend", "seed"), "idiomatic": ("backend",)},
+}
+
+
+def _pending_row(row: dict, keep: tuple[str, ...], text: str) -> dict:
+    """The row with its first cell saying "pending (k of m runs)" and every other one "pending"."""
+    text = Markup('<span class="pending">{}</span>').format(text)
+    out, first = {}, True
+    for k, v in row.items():
+        if k not in keep and k not in ("ok", "verdict", "cls") and v not in ("", None) and not isinstance(v, bool):
+            v_text, first = (text if first else Markup('<span class="pending">pending</span>')), False
+        else:
+            v_text = text
+        if k in keep or isinstance(v, bool) and k != "ok":
+            out[k] = v
+        elif k == "ok":
+            out[k] = True  # not "all diverged": not known yet
+        elif k in ("verdict", "cls"):  # CSS classes
+            out[k] = "pending"
+        elif isinstance(v, dict) and "value" in v:
+            out[k] = {"value": v_text, "ci": "", "seeds": ""}
+        elif isinstance(v, list):
+            out[k] = [{"cls": "pending", "text": v_text if i == 0 else "", "seeds": ""} for i in range(len(v))]
+        elif v in ("", None):
+            out[k] = v
+        else:
+            out[k] = v_text
+    return out
+
+
+def mark_pending(facts: dict[str, dict], lineage: Lineage, config: dict) -> None:
+    """A draft's facts: every claim of a section that lacks some of its runs, and every table
+    row that lacks some of its runs, says "pending (k of m runs)" (in place)."""
+    for section, scope in SECTION_SCOPES.items():
+        if scope is not None and section in facts:
+            facts[section]["claims"].pending = lineage.coverage(scope).pending
+    if "batch_size" in facts:  # no verdict of "every lr diverged" on a point still missing runs
+        n_full = int(config["data"]["n_train"])
+        facts["batch_size"]["diverged_everywhere"] = [
+            b
+            for b in facts["batch_size"].get("diverged_everywhere") or []
+            if lineage.point_coverage(_number(b), n_full).complete
+        ]
+    for section, tables in PENDING_ROWS.items():
+        for key, keep in tables.items():
+            rows = facts.get(section, {}).get(key) or []
+            for i, row in enumerate(rows):
+                backend, batch, n = _point_of_row(section, key, row, config)
+                cov = lineage.point_coverage(batch, n, backend)
+                if not cov.complete:
+                    rows[i] = _pending_row(row, keep, cov.pending)
+
+
+def build_context(inputs: ReportInputs, figures: dict[str, str], expected_runs=None, draft: bool = False) -> dict:
+    """Everything the templates show; ``figures`` maps figure names to SVG text.
+
+    ``expected_runs``: the key of every run the grid has ([backend, B, N', lr text, seed]; by
+    default the runs of the runs table). The final report refuses to render when one is missing
+    from the runs table (:class:`IncompleteGridError`, naming them); a ``draft`` renders, and
+    says "pending (k of m runs)" wherever a missing run would count."""
     config = inputs.config
+    lineage = Lineage(
+        config, inputs.runs, expected_runs, commit=(inputs.provenance.get("git") or {}).get("commit") or "", draft=draft
+    )
+    missing_runs = lineage.missing()
+    if len(missing_runs) and not draft:
+        paths = [run_path(k) for k in missing_runs.itertuples()]
+        raise IncompleteGridError(
+            f"the final report needs every run of the grid; {len(paths)} of {len(lineage.expected)} are missing: "
+            + ", ".join(paths[:20])
+            + (", …" if len(paths) > 20 else "")
+            + ". Fix: rerun them (make report; a job that failed for good: see its log under logs/train*/), "
+            "or render a draft from the runs there are (make draft)."
+        )
     missing = [name for name in figure_names(config) if name not in figures]
     if missing:
         raise ValueError(f"figures missing from the report's inputs: {missing}")
@@ -104,7 +238,15 @@ def build_context(inputs: ReportInputs, figures: dict[str, str]) -> dict:
     criteria = [t for t in lc.criterion.dropna().unique() if t] if "criterion" in lc else []
     seeds = inputs.seeds
     facts = section_facts(inputs)
+    if draft:
+        mark_pending(facts, lineage, config)
     return {
+        "draft": {"present": len(lineage.expected) - len(missing_runs), "expected": len(lineage.expected)}
+        if draft
+        else None,
+        "lineage": lineage,
+        "runs_read": lineage.listing(),
+        "print_mode": False,
         "title": config["report"]["title"],
         "author": config["report"].get("author") or "",
         "created": inputs.provenance.get("created", ""),
@@ -122,6 +264,7 @@ def build_context(inputs: ReportInputs, figures: dict[str, str]) -> dict:
         "n_val": fmt_int(inputs.images("val")),
         "n_test": fmt_int(inputs.images("test")),
         "epochs": fmt_int(inputs.epochs),
+        **data_shape(inputs),
         "lr_criterion": criteria[0] if len(criteria) == 1 else "the criterion of the configuration",
         "framework_names": [grid.BACKEND_NAMES.get(b, b) for b in config["frameworks"]["backends"]],
         "figures": {name: inline_svg(svg, f"fig-{name}") for name, svg in figures.items()},
@@ -130,8 +273,29 @@ def build_context(inputs: ReportInputs, figures: dict[str, str]) -> dict:
     }
 
 
+class PendingClaims(jinja2.ext.Extension):
+    """Every test of a claim in a template (``{% if c.id %}``, ``{% elif … c.id … %}``, ``c`` the
+    section's claims) first asks whether the section's claims are pending (a draft that lacks
+    some of their runs: :func:`mark_pending`) and then prints "pending (k of m runs)" instead
+    of either branch; in the final report ``c.pending`` is empty and the test is the written one."""
+
+    _TEST = re.compile(r"\{%(-?)\s*(if|elif)\s+([^%]*?\bc\.\w+[^%]*?)\s*(-?)%\}")
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        def rewrite(m: re.Match) -> str:
+            left, keyword, test, right = m.groups()
+            return (
+                f'{{%{left} {keyword} c.pending %}}<strong class="pending">{{{{ c.pending }}}}</strong>'
+                f"{{% elif {test} {right}%}}"
+            )
+
+        # only the sections' templates name their claims ``c`` (``{% set c = s.claims %}``)
+        return self._TEST.sub(rewrite, source) if (name or "").startswith("sections/") else source
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
+        extensions=[PendingClaims],
         loader=jinja2.FileSystemLoader(REPO / layout.REPORT_TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -148,7 +312,11 @@ def render_html(context: dict) -> str:
         + "\n/* code highlighting (Pygments, style 'friendly') */\n"
         + HtmlFormatter(style="friendly").get_style_defs(".code")
     )
-    return environment().get_template("report.html.j2").render(**context, css=Markup(css))
+    env = environment()
+    env.globals.update(lineage=context["lineage"], print_mode=context["print_mode"])
+    html = env.get_template("report.html.j2").render(**context, css=Markup(css))
+    # a paragraph of several pending claims says so once
+    return re.sub(r'(<strong class="pending">([^<]*)</strong>)(\s*<strong class="pending">\2</strong>)+', r"\1", html)
 
 
 def render_pdf(html: str) -> bytes:
@@ -179,14 +347,23 @@ def read_inputs(
     )
 
 
-def render(inputs: ReportInputs, figure_paths: dict[str, str], html_path, pdf_path, ledger_path=None) -> list[str]:
-    """Write the HTML and the PDF report, and the claim ledger (JSON) if ``ledger_path`` is
-    given; returns the claim log (one line per claim)."""
+def render(
+    inputs: ReportInputs,
+    figure_paths: dict[str, str],
+    html_path,
+    pdf_path,
+    ledger_path=None,
+    expected_runs=None,
+    draft: bool = False,
+) -> list[str]:
+    """Write the HTML and the PDF report (a draft with ``draft``: see :func:`build_context`),
+    and the claim ledger (JSON) if ``ledger_path`` is given; returns the claim log (one line
+    per claim)."""
     figures = {name: Path(p).read_text() for name, p in figure_paths.items()}
-    context = build_context(inputs, figures)
+    context = build_context(inputs, figures, expected_runs, draft)
     html = render_html(context)
     pdf_figures = {name: svg_image(svg, name) for name, svg in figures.items()}
-    pdf = render_pdf(render_html(context | {"figures": pdf_figures}))
+    pdf = render_pdf(render_html(context | {"figures": pdf_figures, "print_mode": True}))
     # the statuses are known once the templates have asked for the claims
     if ledger_path is not None:
         write_atomically((json.dumps(ledger(context["facts"]), indent=1) + "\n").encode(), ledger_path)

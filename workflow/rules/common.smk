@@ -44,6 +44,7 @@ localrules:
     figures,
     provenance,
     render_report,
+    draft_report,
 
 
 wildcard_constraints:

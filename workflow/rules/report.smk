@@ -4,6 +4,7 @@
 from mnist_sgd.report.catalog import caption_name, figure_names, snakemake_report_entry
 from mnist_sgd.report.sections import TITLES as SECTION_TITLES
 from mnist_sgd.provenance import git_state
+from mnist_sgd.report import draft
 
 REPORT_FIGURES = figure_names(config)
 
@@ -123,6 +124,7 @@ rule render_report:
         provenance=layout.provenance(),
         manifest=layout.data_manifest(),
         sources=layout.mnist_sources(),
+        lr_rounds=searched_round_files,  # read by params.run_keys
     output:
         html=layout.report("html"),
         pdf=report(
@@ -140,6 +142,7 @@ rule render_report:
         "../envs/report.yaml"
     params:
         figure_names=REPORT_FIGURES,
+        run_keys=searched_run_keys,  # every run of the grid: the report refuses to render without one
         # the report shows the source of the SGD and data code it imports; the templates,
         # captions and stylesheet are read from the repository: a change in any reruns the rule
         code=code_digest(
@@ -157,3 +160,35 @@ rule render_report:
         "Rendering the assignment report (results/report/report.html and report.pdf)"
     script:
         "../../scripts/render_report.py"
+
+
+rule draft_report:
+    input:
+        # only the runs that exist now (Snakemake would train the missing ones), and the lr
+        # search's rounds read from their files, not through the checkpoint
+        unpack(lambda wildcards: draft.inputs(config)),
+    output:
+        html=draft.draft("html"),
+        pdf=draft.draft("pdf"),
+    log:
+        layout.log("draft_report"),
+    conda:
+        "../envs/report.yaml"
+    params:
+        expected=lambda wildcards: [draft.run_key(r) for r in draft.expected_runs(config)],
+        benchmarks=lambda wildcards: draft.benchmarks(config),
+        repo=workflow.basedir,
+        code=code_digest(
+            "scripts/draft_report.py",
+            extra_modules=tuple(f"mnist_sgd.report.sections.{name}" for name in SECTION_TITLES),
+            assets=(
+                f"{layout.REPORT_TEMPLATES}/*.j2",
+                f"{layout.REPORT_TEMPLATES}/sections/*.j2",
+                layout.caption("*"),
+                layout.REPORT_STYLESHEET,
+            ),
+        ),
+    message:
+        "Rendering a draft report from the runs there are (results/report/draft.html and draft.pdf)"
+    script:
+        "../../scripts/draft_report.py"

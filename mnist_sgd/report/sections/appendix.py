@@ -142,6 +142,7 @@ def facts(inp: ReportInputs) -> dict:
         "claims": claims,
         "data_code": listings(DATA_FUNCTIONS),
         "kernel_code": listings(KERNEL_FUNCTIONS),
+        "kernel_lanes": fmt_int(kernels.LANES),
         "irregular": irregular,
         "families": join_words(families),
         "alpha": f"{ALPHA:g}",

@@ -51,6 +51,8 @@ COINCIDE_RTOL = 0.01
 #: The reference solution's training times per B for its 100 epochs (the assignment's hosted notebook).
 REFERENCE_SECONDS = {1: 139, 10: 123, 100: 89, 1000: 68}
 REFERENCE_EPOCHS = 100
+#: The learning rate of the reference solution.
+REFERENCE_LR = 0.5
 #: Identical models by this share of test images classified differently or fewer.
 FEW_DISCORDANT = 0.01
 
@@ -296,12 +298,12 @@ def facts(inp: ReportInputs) -> dict:
         ),
         largest_steps=steps_max,
     )
-    ref_lr = 0.5
+    ref_lr = REFERENCE_LR
     at_ref = [point_runs(inp.runs, b, n) for b in batches]
     at_ref = [pt[np.isclose(pt.lr, ref_lr)] for pt in at_ref]
     claims.check(
         "reference_lr_diverges",
-        "the reference solution's lr 0.5 diverged at every B",
+        f"the reference solution's lr {fmt_lr(ref_lr)} diverged at every B",
         all(len(x) and bool(x.diverged.all()) for x in at_ref),
     )
 
@@ -433,6 +435,7 @@ def facts(inp: ReportInputs) -> dict:
     lr_columns, lr_rows = lr_table(inp, grid.all_points(cfg))
     return {
         "claims": claims,
+        "reference_lr": fmt_lr(REFERENCE_LR),
         "lr_columns": lr_columns,
         "lr_rows": lr_rows,
         "batches": [fmt_int(b) for b in batches],

@@ -14,7 +14,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from mnist_sgd.report.claims import Claims, Margin
-from mnist_sgd.report.formats import fmt_int
+from mnist_sgd.report.formats import fmt_int, fmt_loss
 from mnist_sgd.report.queries import ReportInputs
 from mnist_sgd.train import sgd
 
@@ -26,6 +26,10 @@ TEXTBOOK_FUNCTIONS = (sgd.sgd_step, sgd.sgd_epoch)
 
 #: The loss every run starts from: zero weights give scores 0, so 1/(2n) sum ||y_i||^2 = 1/2.
 INITIAL_LOSS = 0.5
+
+#: How closely tests/test_kernels.py holds the compiled kernel to the textbook code: relative
+#: difference of the weights, and epochs (in float64).
+KERNEL_RTOL, KERNEL_EPOCHS = 1e-6, 100
 
 
 def listings(functions) -> list[dict]:
@@ -86,4 +90,7 @@ def facts(inp: ReportInputs) -> dict:
         "losses": fmt_int(len(finite)),
         "divergence_factor": fmt_int(inp.config["training"]["divergence_factor"]),
         "bias": bool(inp.config["training"]["bias"]),
+        "initial_loss": fmt_loss(INITIAL_LOSS).rstrip("0"),
+        "kernel_rtol": Markup(f"10<sup>{math.log10(KERNEL_RTOL):.0f}</sup>".replace("-", "−")),
+        "kernel_passes": fmt_int(KERNEL_EPOCHS),
     }
