@@ -283,3 +283,17 @@ def test_no_training_set_sizes_and_no_frameworks(default):
     facts = rendered(inp)
     assert facts["training_set_size"]["rows"] == []
     assert facts["frameworks"]["backends"] == []
+
+
+def test_a_rise_that_prints_as_no_change_is_not_stated(default):
+    """Test accuracy at N' = 10,000 set a hair (1e-6) above N' = 1,000's on every seed: larger,
+    but printed identically, so 'rises' is not stated."""
+    inp = changed(default)
+    runs = inp.tables["runs"]
+    at = (runs.backend == "numpy") & (runs.batch_size == 100) & runs.chosen
+    for seed in inp.seeds:
+        small = at & (runs.n_train == 1000) & (runs.seed == seed)
+        large = at & (runs.n_train == 10000) & (runs.seed == seed)
+        runs.loc[large, "final_test_accuracy"] = float(runs.loc[small, "final_test_accuracy"].iloc[0]) + 1e-6
+    claims = rendered(inp)["training_set_size"]["claims"]
+    assert not claims.holds("rises_before_last") and not claims.holds("rises")

@@ -18,6 +18,7 @@ from mnist_sgd.report.claims import Claims, Margin
 from mnist_sgd.report.formats import (
     acc_cell,
     count_words,
+    differs_in_print,
     fmt_acc,
     fmt_duration,
     fmt_int,
@@ -367,7 +368,11 @@ def facts(inp: ReportInputs) -> dict:
     claims.check(
         "w_star_test_loss",
         "W* has a test loss above SGD's",
-        floor and ref is not None and ref.ok and floor.get("test_loss", 0) > _final(inp, ref, "final_test_loss"),
+        floor
+        and ref is not None
+        and ref.ok
+        and floor.get("test_loss", 0) > _final(inp, ref, "final_test_loss")
+        and differs_in_print(floor.get("test_loss", 0), _final(inp, ref, "final_test_loss"), fmt_loss),
         margin=None
         if ref is None or not floor or not ref.ok
         else Margin(
@@ -573,7 +578,9 @@ def _noise_floor(inp: ReportInputs, b: int, n: int, chosen) -> dict | None:
     lrs, gaps = pt.index.to_numpy(float), pt.to_numpy(float)
     best = int(np.argmin(gaps))
     return {
-        "monotone": bool(np.all(np.diff(gaps[best:]) > 0)) and best < len(gaps) - 1,
+        # rising at every larger lr, and visibly so in the printed losses
+        "monotone": all(b > a and differs_in_print(a, b, fmt_loss) for a, b in zip(gaps[best:], gaps[best + 1 :]))
+        and best < len(gaps) - 1,
         "best_lr": float(lrs[best]),
         "largest_lr": float(lrs[-1]),
         "largest_gap": float(gaps[-1]),
