@@ -70,6 +70,8 @@ def grid_config(seeds: int) -> dict:
     """config.yaml with ``seeds`` seeds, validated (defaults filled in)."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["training"]["seeds"] = list(range(seeds))
+    # the largest grid: every seed trains every lr tried, and the frameworks train every seed
+    config["lr_search"]["seeds"] = config["frameworks"]["seeds"] = "all"
     return validate_config(config)
 
 
