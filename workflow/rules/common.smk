@@ -210,13 +210,17 @@ def searched_lrs(backend, batch, n, rounds=None):
 
 
 def searched_runs():
-    """Every run after the lr search: each lr-choice point at every lr it tried, and the
+    """Every run after the lr search: each lr-choice point at every lr it tried (on the search's
+    seeds), NumPy's chosen lr on the other seeds (where the search chose one), and the
     framework and idiomatic runs that follow NumPy's choice ("chosen")."""
     runs = []
     for backend, p in lr_choice_points():
-        lrs, _ = searched_lrs(backend, p.batch_size, p.n_train)
+        lrs, last = searched_lrs(backend, p.batch_size, p.n_train)
         runs += [grid.Run(backend, p.batch_size, p.n_train, lr, s) for lr in lrs for s in grid.search_seeds(config)]
-    return runs + numpy_chosen_runs() + [r for r in framework_runs() if r.lr == grid.CHOSEN] + idiomatic_runs()
+        # the other seeds train the chosen lr: none where every lr diverged
+        if backend == grid.NUMPY and lr_round_result(backend, p.batch_size, p.n_train, last)["chosen_lr"] is not None:
+            runs += [r for r in numpy_chosen_runs() if r.point == p]
+    return runs + [r for r in framework_runs() if r.lr == grid.CHOSEN] + idiomatic_runs()
 
 
 def lr_choice_points():
@@ -256,7 +260,6 @@ def all_targets(wildcards):
         *lr_choice_files(),
         *consistency_files(),
         *run_files("summary.json", idiomatic_runs()),
-        *run_files("summary.json", numpy_chosen_runs()),
     ]
 
 
