@@ -46,7 +46,7 @@ CONFIG = {
     "training": {"epochs": 3, "seeds": [0, 1]},
     "grid": {"batch_sizes": [1, 100], "subset_sizes": [], "subset_batch_size": 100, "learning_rates": [0.03, 0.5]},
     "frameworks": {"backends": []},
-    "lr_search": {"max_rounds": 0},  # the grid only: exactly the runs listed below
+    "lr_search": {"max_rounds": 0, "seeds": "all"},  # the grid only, on both seeds: exactly the runs listed below
     "report": {"title": HOSTILE_TITLE, "author": HOSTILE_AUTHOR},
 }
 RUNS = [
