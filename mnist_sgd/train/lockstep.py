@@ -60,17 +60,22 @@ class Lockstep:
         self.W, self.b = self._side_by_side([params] * len(self.lrs))
 
     def _side_by_side(self, params: list[Params]) -> tuple[np.ndarray, np.ndarray]:
-        """The (d, width) weights and (width,) biases ((0,) without bias) of ``params``, model q
-        in the columns q * k ... q * k + k - 1, width a multiple of kernels.LOCKSTEP_ALIGN."""
+        """The (d, width) weights and (width,) biases ((0,) without bias) of the K ``params``,
+        model q's class c in column c * K + q, width a multiple of kernels.LOCKSTEP_ALIGN."""
         align = kernels.LOCKSTEP_ALIGN
-        width = -(-len(params) * self.k // align) * align
+        K = len(params)
+        width = -(-K * self.k // align) * align
         W = np.zeros((self.d, width), dtype=self.dtype)
         b = np.zeros(width if self.has_bias else 0, dtype=self.dtype)
         for q, p in enumerate(params):
-            W[:, q * self.k : (q + 1) * self.k] = p.W
+            W[:, self._columns(q, K)] = p.W
             if self.has_bias:
-                b[q * self.k : (q + 1) * self.k] = p.b
+                b[self._columns(q, K)] = p.b
         return W, b
+
+    def _columns(self, q: int, K: int) -> slice:
+        """The columns of model q of K side by side: q, q + K, ..., one per class."""
+        return slice(q, q + K * self.k, K)
 
     def epoch(self, order: np.ndarray) -> int:
         """One epoch of every live model over ``order``; the number of updates of each."""
@@ -91,8 +96,7 @@ class Lockstep:
 
     def params(self, model: int) -> Params:
         """The current parameters of live model ``model`` (an index into ``lrs``)."""
-        q = self.live.index(model)
-        columns = slice(q * self.k, (q + 1) * self.k)
+        columns = self._columns(self.live.index(model), len(self.live))
         return Params(self.W[:, columns].copy(), self.b[columns].copy() if self.has_bias else None)
 
     def drop(self, models: Sequence[int]) -> None:
