@@ -113,7 +113,7 @@ def test_which_runs_train_in_lockstep():
 
 def test_lockstep_matrix_holds_the_models_side_by_side():
     from mnist_sgd.train.lockstep import Lockstep
-    from mnist_sgd.train.sgd import Params
+    from mnist_sgd.train.textbook import Params
 
     rng = np.random.default_rng(0)
     X = rng.random((20, 6)).astype(np.float32) * (rng.random((20, 6)) < 0.5)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from mnist_sgd.train.loop import EvalSet, evaluate
-from mnist_sgd.train.sgd import Params
+from mnist_sgd.train.textbook import Params
 
 #: Scaled eigenvalues this many times above rounding noise count as rank; below the noise, as
 #: null; in between the rank is unclear and the SVD decides (``numpy.linalg.lstsq``).

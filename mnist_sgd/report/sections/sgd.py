@@ -15,13 +15,13 @@ from pygments.lexers import PythonLexer
 from mnist_sgd.report.claims import Claims
 from mnist_sgd.report.formats import fmt_int
 from mnist_sgd.report.queries import ReportInputs
-from mnist_sgd.train import sgd
+from mnist_sgd.train import textbook
 
 #: The repository root: listings name their files relative to it.
 REPO = Path(__file__).resolve().parents[3]
 
 #: The textbook algorithm the section prints: one update, one epoch.
-TEXTBOOK_FUNCTIONS = (sgd.sgd_step, sgd.sgd_epoch)
+TEXTBOOK_FUNCTIONS = (textbook.sgd_step, textbook.sgd_epoch)
 
 #: The loss every run starts from: zero weights give scores 0, so 1/(2n) sum ||y_i||^2 = 1/2.
 INITIAL_LOSS = 0.5

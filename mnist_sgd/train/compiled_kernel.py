@@ -1,4 +1,4 @@
-"""The SGD epoch and the evaluation that the runs execute: :mod:`mnist_sgd.train.sgd`'s
+"""The SGD epoch and the evaluation that the runs execute: :mod:`mnist_sgd.train.textbook`'s
 textbook algorithm, compiled (Numba), one example's nonzero pixels at a time.
 
 Why this shape: an MNIST image has about 150 nonzero pixels of 784 (19 %), and a pixel
@@ -10,7 +10,7 @@ that one row of W is one 64-byte cache line and one AVX-512 register of float32.
 
 The order of the floating-point operations is fixed by this source alone (no BLAS kernel
 chosen at run time, no reassociation, no fused multiply-add), so a run gives the same bits
-on every x86-64 CPU, at any ``--cores``. :mod:`mnist_sgd.train.sgd` is the reference the
+on every x86-64 CPU, at any ``--cores``. :mod:`mnist_sgd.train.textbook` is the reference the
 tests hold these kernels to (1e-6 relative over 100 epochs in float64).
 
 :func:`sgd_epoch_lockstep` and :func:`evaluate_lockstep` do the same for the K models of a grid
