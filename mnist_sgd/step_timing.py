@@ -20,7 +20,8 @@ import pandas as pd
 
 from mnist_sgd.train import compiled_kernel
 from mnist_sgd.train.minibatches import epoch_orders
-from mnist_sgd.train.textbook import Params, sgd_epoch
+from mnist_sgd.train.textbook import Params
+from mnist_sgd.train.textbook_blas import sgd_epoch
 
 IMPLEMENTATIONS = ("textbook", "kernel")
 COLUMNS = [

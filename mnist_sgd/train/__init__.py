@@ -2,6 +2,7 @@
 
 - ``textbook``      the textbook reference: the linear model, its squared loss, gradient and
                     the SGD epoch in NumPy (printed in the report; the tests hold the kernel to it)
+- ``textbook_blas`` the textbook epoch as question 3's timing runs it (two BLAS calls per update at B = 1)
 - ``compiled_kernel`` the compiled (Numba) per-example SGD epoch and evaluation the runs execute,
                     one model or a grid job's K models side by side
 - ``minibatches``   the seeded subsets and per-epoch permutations every backend shares
