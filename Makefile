@@ -67,6 +67,7 @@ format: bootstrap ## reformat the Python (ruff) and the Snakefiles (snakefmt)
 bench: bootstrap ## timing benchmarks (prints figures; needs results/data from a workflow run)
 	$(VENV_PYTHON) -m perf.bench_sgd
 	$(VENV_PYTHON) -m perf.bench_lockstep
+	$(VENV_PYTHON) -m perf.bench_floor
 	$(VENV_PYTHON) -m perf.bench_backends
 
 bench-scale: bootstrap ## plan and report-rule times on a fabricated 40-seed grid (2,520 runs; about 8 minutes)

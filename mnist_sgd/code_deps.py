@@ -27,7 +27,7 @@ PACKAGE = "mnist_sgd"
 
 
 def module_file(root: Path, name: str) -> Path | None:
-    """``mnist_sgd.train.sgd`` -> ``root/mnist_sgd/train/sgd.py`` (a package: its ``__init__.py``);
+    """``mnist_sgd.train.textbook`` -> ``root/mnist_sgd/train/textbook.py`` (a package: its ``__init__.py``);
     None for a name outside the package or not a module (a function, a class)."""
     parts = name.split(".")
     if parts[0] != PACKAGE:

@@ -1,8 +1,8 @@
 """How long one epoch of minibatch SGD takes per batch size B, for the two implementations:
 
-- ``textbook``: :func:`mnist_sgd.train.sgd.sgd_epoch`, the vectorised NumPy step of the
+- ``textbook``: :func:`mnist_sgd.train.textbook.sgd_epoch`, the vectorised NumPy step of the
   assignment (one BLAS product per minibatch, so a fixed cost per update);
-- ``kernel``: :func:`mnist_sgd.train.kernels.sgd_epoch`, the compiled per-example kernel
+- ``kernel``: :func:`mnist_sgd.train.compiled_kernel.sgd_epoch`, the compiled per-example kernel
   that trains the runs (its cost is per example, nearly the same at every B).
 
 Both walk the same visiting order from the same zero weights at lr = ``lr_per_example`` x B
@@ -18,9 +18,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from mnist_sgd.train import kernels
+from mnist_sgd.train import compiled_kernel
 from mnist_sgd.train.minibatches import epoch_orders
-from mnist_sgd.train.sgd import Params, sgd_epoch
+from mnist_sgd.train.textbook import Params
+from mnist_sgd.train.textbook_blas import sgd_epoch
 
 IMPLEMENTATIONS = ("textbook", "kernel")
 COLUMNS = [
@@ -38,14 +39,16 @@ COLUMNS = [
 ]
 
 
-def _epoch_function(implementation: str, X: np.ndarray, Y: np.ndarray, rows: kernels.SparseRows):
+def _epoch_function(implementation: str, X: np.ndarray, Y: np.ndarray, rows: compiled_kernel.SparseRows):
     """A function (order, B, lr) -> updates: one epoch of ``implementation``, from zero weights it then keeps."""
     d, k = X.shape[1], Y.shape[1]
     if implementation == "textbook":
         params = Params.zeros(d, k, X.dtype.name)
         return lambda order, b, lr: sgd_epoch(params, X, Y, order, b, lr)
-    Wp, bias = kernels.padded(np.zeros((d, k), X.dtype)), np.zeros(0, X.dtype)
-    return lambda order, b, lr: kernels.sgd_epoch(Wp, bias, rows.indptr, rows.indices, rows.values, Y, order, b, lr)
+    Wp, bias = compiled_kernel.padded(np.zeros((d, k), X.dtype)), np.zeros(0, X.dtype)
+    return lambda order, b, lr: compiled_kernel.sgd_epoch(
+        Wp, bias, rows.indptr, rows.indices, rows.values, Y, order, b, lr
+    )
 
 
 def time_epochs(
@@ -76,7 +79,7 @@ def time_epochs(
     n = len(X)
     m = n if examples is None else min(int(examples), n)
     orders = [order[:m] for order in epoch_orders(seed, n, epochs)]
-    rows = kernels.sparse_rows(X)  # built once per job by the training runs too: not timed
+    rows = compiled_kernel.sparse_rows(X)  # built once per job by the training runs too: not timed
     Y = np.ascontiguousarray(Y, dtype=X.dtype)
     out = []
     for implementation in IMPLEMENTATIONS:

@@ -6,7 +6,7 @@ Usage (from the repository root, after the data rule built results/data):
 
 Columns, all float32, zero initialisation, no bias, lr 0.01, one thread everywhere:
 
-- NumPy        ``mnist_sgd.train.sgd.sgd_epoch`` (the hand-coded algorithm);
+- NumPy        ``mnist_sgd.train.textbook_blas.sgd_epoch`` (the hand-coded algorithm, BLAS calls at B = 1);
 - TensorFlow   ``mnist_sgd.train.backends.tensorflow_backend.Trainer`` (one XLA-compiled
                ``tf.function`` per epoch, gradient by GradientTape);
 - Keras fit    the plain baseline: ``keras.Sequential([Dense(10, zero init, no bias)])``,
@@ -41,7 +41,8 @@ import numpy as np  # noqa: E402
 
 from mnist_sgd.data.dataset import load_cached_split, one_hot  # noqa: E402
 from mnist_sgd.train.minibatches import epoch_orders  # noqa: E402
-from mnist_sgd.train.sgd import Params, sgd_epoch  # noqa: E402
+from mnist_sgd.train.textbook import Params  # noqa: E402
+from mnist_sgd.train.textbook_blas import sgd_epoch  # noqa: E402
 
 LR = 0.01
 BATCH_SIZES = (10, 100, 1000)

@@ -10,8 +10,8 @@ The floor is measured in the same process, with one BLAS thread as in the traini
   forward X_b W and the gradient X_b^T R, 2 n d k each).
 
 Printed: B = 1 in microseconds per update, B = 10/100/1000 in milliseconds per epoch over
-the 50,000 training images, for the compiled kernel the runs use (mnist_sgd.train.kernels)
-and the NumPy reference (mnist_sgd.train.sgd), with kernel / bound; per-epoch evaluation of
+the 50,000 training images, for the compiled kernel the runs use (mnist_sgd.train.compiled_kernel)
+and the NumPy reference (mnist_sgd.train.textbook_blas: the textbook, BLAS calls at B = 1), with kernel / bound; per-epoch evaluation of
 train + val + test (70,000 images), kernel and dense reference, against one read pass;
 and a job's fixed cost (interpreter start, import, load, one evaluation, write) measured
 in a fresh process by ``perf.job_cost``.
@@ -40,7 +40,8 @@ from mnist_sgd.data.dataset import load_cached_split, one_hot  # noqa: E402
 from mnist_sgd.train.backends.numpy_backend import Trainer  # noqa: E402
 from mnist_sgd.train.loop import EvalSet, evaluate  # noqa: E402
 from mnist_sgd.train.minibatches import epoch_orders  # noqa: E402
-from mnist_sgd.train.sgd import Params, loss_and_accuracy, sgd_epoch  # noqa: E402
+from mnist_sgd.train.textbook import Params, loss_and_accuracy  # noqa: E402
+from mnist_sgd.train.textbook_blas import sgd_epoch  # noqa: E402
 
 
 def best_of(fn, repeats: int) -> float:
@@ -122,7 +123,7 @@ def main() -> None:
     per_update = best_of(lambda: trainer.epoch(order), r) / n
     reference = best_of(lambda: sgd_epoch(Params.zeros(d, k), X, Y, sub, 1, lr), r) / len(sub)
     bound1 = max(read / n, 4 * d * k / rate)
-    print("SGD: the compiled kernel the runs use, and the NumPy reference (mnist_sgd.train.sgd)")
+    print("SGD: the compiled kernel the runs use, and the NumPy reference (mnist_sgd.train.textbook_blas)")
     print(f"{'B':>5} {'kernel':>12} {'reference':>12} {'bound':>12} {'kernel/bound':>13}  target")
     print(
         f"{1:>5} {per_update * 1e6:>9.2f} us {reference * 1e6:>9.2f} us {bound1 * 1e6:>9.2f} us "

@@ -46,7 +46,7 @@ from mnist_sgd.train.lr_choice import RunRecord, SearchSettings, lr_choice_recor
 from mnist_sgd.train.minibatches import draw_subset
 from mnist_sgd.train.run import RunSettings, run_summary
 from mnist_sgd.train.run_files import read_history, read_summary, write_run
-from mnist_sgd.train.sgd import Params
+from mnist_sgd.train.textbook import Params
 
 #: Rank of the full MNIST design matrix (constant-zero pixels): subsets up to this size fit exactly (L* = 0).
 FULL_RANK = 712

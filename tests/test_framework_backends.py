@@ -25,7 +25,7 @@ if str(REPO) not in sys.path:
 from mnist_sgd.train.loop import fit  # noqa: E402
 from mnist_sgd.train.minibatches import draw_subset  # noqa: E402
 from mnist_sgd.train.run import RunSettings, load_eval_sets, train_run  # noqa: E402
-from mnist_sgd.train.sgd import Params, squared_loss  # noqa: E402
+from mnist_sgd.train.textbook import Params, squared_loss  # noqa: E402
 
 N_SUBSET, BATCH, LR, EPOCHS = 500, 50, 0.01, 3
 #: (loss relative tolerance, weight absolute tolerance) per dtype

@@ -113,7 +113,7 @@ def test_which_runs_train_in_lockstep():
 
 def test_lockstep_matrix_holds_the_models_side_by_side():
     from mnist_sgd.train.lockstep import Lockstep
-    from mnist_sgd.train.sgd import Params
+    from mnist_sgd.train.textbook import Params
 
     rng = np.random.default_rng(0)
     X = rng.random((20, 6)).astype(np.float32) * (rng.random((20, 6)) < 0.5)
@@ -121,7 +121,9 @@ def test_lockstep_matrix_holds_the_models_side_by_side():
     start = Params(rng.normal(size=(6, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32))
     models = Lockstep(X, Y, start, 5, [0.1, 0.2, 0.3])
     assert models.W.shape == (6, 16) and models.b.shape == (16,)  # 3 x 3 columns, padded to 16
-    assert np.array_equal(models.W[:, 3:6], start.W) and not models.W[:, 9:].any()
+    # class by class: model q's class c in column c * 3 + q
+    assert np.array_equal(models.W[:, 1:9:3], start.W) and np.array_equal(models.b[1:9:3], start.b)
+    assert not models.W[:, 9:].any()
     models.epoch(np.arange(20))
     p2 = models.params(2)
     models.drop([0])

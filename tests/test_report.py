@@ -192,8 +192,8 @@ def test_report_has_none_of_the_glitches_a_strict_reader_flags(tiny_report):
 
 def test_report_shows_the_code_intervals_and_paired_tests(tiny_report):
     text = tiny_report["text"]
-    assert "mnist_sgd.train.sgd.sgd_step" in text  # section 2: the textbook step itself
-    assert "mnist_sgd.data.download.fetch_verified" in text and "mnist_sgd.train.kernels.sgd_epoch" in text
+    assert "mnist_sgd.train.textbook.sgd_step" in text  # section 2: the textbook step itself
+    assert "mnist_sgd.data.download.fetch_verified" in text and "mnist_sgd.train.compiled_kernel.sgd_epoch" in text
     assert "95 % Wilson interval" in text
     tests = pd.read_csv(tiny_report["work"] / layout.paired_tests())
     assert set(tests.kind) >= {"subset", "lr"}

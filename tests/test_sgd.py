@@ -6,7 +6,7 @@ import pytest
 from mnist_sgd.train.floor import least_squares_floor
 from mnist_sgd.train.minibatches import draw_subset, epoch_orders, minibatches
 from mnist_sgd.train.run import RunSettings, load_eval_sets, train_run
-from mnist_sgd.train.sgd import Params, gradient, sgd_epoch, sgd_step, squared_loss
+from mnist_sgd.train.textbook import Params, gradient, sgd_epoch, sgd_step, squared_loss
 
 
 def random_problem(n=20, d=6, k=3, seed=0, bias=False):

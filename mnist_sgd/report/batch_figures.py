@@ -364,8 +364,8 @@ def kernel_epoch_seconds(tables: dict, config: dict) -> pd.DataFrame:
 
 #: How the step_time figure draws each implementation of rule time_sgd_step.
 IMPLEMENTATION_STYLE = {
-    "textbook": {"color": "#D55E00", "marker": "o", "label": "textbook NumPy step (sgd.py)"},
-    "kernel": {"color": "#0072B2", "marker": "s", "label": "compiled kernel (kernels.py)"},
+    "textbook": {"color": "#D55E00", "marker": "o", "label": "textbook NumPy step (textbook.py)"},
+    "kernel": {"color": "#0072B2", "marker": "s", "label": "compiled kernel (compiled_kernel.py)"},
 }
 
 

@@ -1,10 +1,16 @@
 """Stage 2 (``workflow/rules/train.smk``): training runs and what is computed from them.
 
-- ``sgd``           the linear model, its squared loss, gradient and the SGD epoch
+- ``textbook``      the textbook reference: the linear model, its squared loss, gradient and
+                    the SGD epoch in NumPy (printed in the report; the tests hold the kernel to it)
+- ``textbook_blas`` the textbook epoch as question 3's timing runs it (two BLAS calls per update at B = 1)
+- ``compiled_kernel`` the compiled (Numba) per-example SGD epoch and evaluation the runs execute,
+                    one model or a grid job's K models side by side
 - ``minibatches``   the seeded subsets and per-epoch permutations every backend shares
 - ``loop``          the epoch loop (``fit``): metrics, timing, divergence
-- ``lockstep``      the lrs of a grid job trained together, each as its solo run (``fit_lockstep``)
-- ``backends/``     one epoch in NumPy, TensorFlow and PyTorch (shared minibatches), and Keras
+- ``lockstep``      the lockstep driver: the lrs of a grid job trained together by the compiled
+                    kernel, each as its solo run (``fit_lockstep``)
+- ``backends/``     one epoch with the compiled kernel (backend ``numpy``), TensorFlow and PyTorch
+                    (shared minibatches), and Keras
                     ``model.fit`` / a PyTorch ``DataLoader`` loop (their own shuffling)
 - ``run``           training runs end to end (rules ``train`` and ``train_grid``)
 - ``run_files``     a run's history.csv, summary.json and weights.npz

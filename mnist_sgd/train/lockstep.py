@@ -2,9 +2,9 @@
 
 A grid job trains K learning rates of one (B, N', seed) on the same training subset and the
 same per-epoch orders (they depend on the seed, not on the lr). Here the K NumPy-backend
-models sit side by side in one weight matrix (:func:`mnist_sgd.train.kernels.sgd_epoch_lockstep`):
+models sit side by side in one weight matrix (:func:`mnist_sgd.train.compiled_kernel.sgd_epoch_lockstep`):
 each example's nonzero pixels are read once per epoch for all of them, and one evaluation
-pass per set scores all of them (:func:`~mnist_sgd.train.kernels.evaluate_lockstep`). Each
+pass per set scores all of them (:func:`~mnist_sgd.train.compiled_kernel.evaluate_lockstep`). Each
 model's arithmetic is that of its solo run (:func:`mnist_sgd.train.loop.fit` with the NumPy
 trainer) in the same order, so its history and weights equal the solo run's bit for bit
 (tests/test_lockstep.py); a model that diverges is stopped at the same epoch as alone and
@@ -25,17 +25,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from mnist_sgd.train import kernels
+from mnist_sgd.train import compiled_kernel
 from mnist_sgd.train.loop import EvalSet, History, is_diverged
 from mnist_sgd.train.minibatches import epoch_orders
-from mnist_sgd.train.sgd import Params
+from mnist_sgd.train.textbook import Params
 
 
 class Lockstep:
     """K models of one dtype and shape, all from ``params``, trained by minibatch SGD at ``lrs``.
 
     ``live`` lists the models still trained, as indices into ``lrs``; :meth:`drop` takes one
-    out of the pass. ``rows``: ``kernels.sparse_rows(X)`` if already built.
+    out of the pass. ``rows``: ``compiled_kernel.sparse_rows(X)`` if already built.
     """
 
     def __init__(
@@ -45,11 +45,11 @@ class Lockstep:
         params: Params,
         batch_size: int,
         lrs: Sequence[float],
-        rows: kernels.SparseRows | None = None,
+        rows: compiled_kernel.SparseRows | None = None,
     ) -> None:
         if rows is not None and (len(rows), rows.n_features) != X.shape:
             raise ValueError(f"rows of {len(rows)} x {rows.n_features} given for X of shape {X.shape}")
-        self.rows = kernels.sparse_rows(X) if rows is None else rows
+        self.rows = compiled_kernel.sparse_rows(X) if rows is None else rows
         self.Y = np.ascontiguousarray(Y, dtype=params.W.dtype)
         self.batch_size = batch_size
         self.lrs = [float(lr) for lr in lrs]
@@ -60,23 +60,28 @@ class Lockstep:
         self.W, self.b = self._side_by_side([params] * len(self.lrs))
 
     def _side_by_side(self, params: list[Params]) -> tuple[np.ndarray, np.ndarray]:
-        """The (d, width) weights and (width,) biases ((0,) without bias) of ``params``, model q
-        in the columns q * k ... q * k + k - 1, width a multiple of kernels.LOCKSTEP_ALIGN."""
-        align = kernels.LOCKSTEP_ALIGN
-        width = -(-len(params) * self.k // align) * align
+        """The (d, width) weights and (width,) biases ((0,) without bias) of the K ``params``,
+        model q's class c in column c * K + q, width a multiple of compiled_kernel.LOCKSTEP_ALIGN."""
+        align = compiled_kernel.LOCKSTEP_ALIGN
+        K = len(params)
+        width = -(-K * self.k // align) * align
         W = np.zeros((self.d, width), dtype=self.dtype)
         b = np.zeros(width if self.has_bias else 0, dtype=self.dtype)
         for q, p in enumerate(params):
-            W[:, q * self.k : (q + 1) * self.k] = p.W
+            W[:, self._columns(q, K)] = p.W
             if self.has_bias:
-                b[q * self.k : (q + 1) * self.k] = p.b
+                b[self._columns(q, K)] = p.b
         return W, b
+
+    def _columns(self, q: int, K: int) -> slice:
+        """The columns of model q of K side by side: q, q + K, ..., one per class."""
+        return slice(q, q + K * self.k, K)
 
     def epoch(self, order: np.ndarray) -> int:
         """One epoch of every live model over ``order``; the number of updates of each."""
         rows = self.rows
         lrs = np.array([self.lrs[m] for m in self.live], dtype=np.float64)
-        return kernels.sgd_epoch_lockstep(
+        return compiled_kernel.sgd_epoch_lockstep(
             self.W, self.b, rows.indptr, rows.indices, rows.values, self.Y, order, self.batch_size, lrs
         )
 
@@ -84,15 +89,14 @@ class Lockstep:
         """(loss, accuracy) of every live model on ``data``, as :func:`mnist_sgd.train.loop.evaluate`."""
         rows = data.rows
         with np.errstate(all="ignore"):
-            losses, accuracies = kernels.evaluate_lockstep(
+            losses, accuracies = compiled_kernel.evaluate_lockstep(
                 self.W, self.b, len(self.live), rows.indptr, rows.indices, rows.values, data.Y, data.labels
             )
         return [(float(loss), float(accuracy)) for loss, accuracy in zip(losses, accuracies, strict=True)]
 
     def params(self, model: int) -> Params:
         """The current parameters of live model ``model`` (an index into ``lrs``)."""
-        q = self.live.index(model)
-        columns = slice(q * self.k, (q + 1) * self.k)
+        columns = self._columns(self.live.index(model), len(self.live))
         return Params(self.W[:, columns].copy(), self.b[columns].copy() if self.has_bias else None)
 
     def drop(self, models: Sequence[int]) -> None:

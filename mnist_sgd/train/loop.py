@@ -16,9 +16,9 @@ from typing import Protocol
 
 import numpy as np
 
-from mnist_sgd.train import kernels
+from mnist_sgd.train import compiled_kernel
 from mnist_sgd.train.minibatches import epoch_orders
-from mnist_sgd.train.sgd import Params
+from mnist_sgd.train.textbook import Params
 
 #: Loss of the zero initialisation against one-hot targets: 1/(2n) * n * 1.
 INITIAL_LOSS_ZERO_INIT = 0.5
@@ -44,23 +44,23 @@ class EvalSet:
     labels: np.ndarray
 
     @cached_property
-    def rows(self) -> kernels.SparseRows:
+    def rows(self) -> compiled_kernel.SparseRows:
         """The nonzero pixels of ``X``, built once per set: what :func:`evaluate` reads."""
-        return kernels.sparse_rows(self.X)
+        return compiled_kernel.sparse_rows(self.X)
 
 
 def evaluate(params: Params, data: EvalSet) -> tuple[float, float]:
     """(loss, accuracy) of ``params`` on ``data``: the squared loss and the fraction classified right.
 
-    Computed by :func:`mnist_sgd.train.kernels.evaluate` over the nonzero pixels, for every
-    backend alike; :func:`mnist_sgd.train.sgd.loss_and_accuracy` is the dense reference.
+    Computed by :func:`mnist_sgd.train.compiled_kernel.evaluate` over the nonzero pixels, for every
+    backend alike; :func:`mnist_sgd.train.textbook.loss_and_accuracy` is the dense reference.
     """
     W = params.W
     b = params.b if params.b is not None else np.zeros(0, dtype=W.dtype)
     rows = data.rows
     with np.errstate(all="ignore"):
-        loss, accuracy = kernels.evaluate(
-            kernels.padded(W), b.astype(W.dtype), rows.indptr, rows.indices, rows.values, data.Y, data.labels
+        loss, accuracy = compiled_kernel.evaluate(
+            compiled_kernel.padded(W), b.astype(W.dtype), rows.indptr, rows.indices, rows.values, data.Y, data.labels
         )
     return float(loss), float(accuracy)
 

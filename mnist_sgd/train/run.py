@@ -18,7 +18,7 @@ from mnist_sgd.train.backends import make_trainer
 from mnist_sgd.train.lockstep import Lockstep, fit_lockstep
 from mnist_sgd.train.loop import EvalSet, History, fit
 from mnist_sgd.train.run_files import HISTORY_COLUMNS
-from mnist_sgd.train.sgd import Params
+from mnist_sgd.train.textbook import Params
 
 
 @dataclass(frozen=True)

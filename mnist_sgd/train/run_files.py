@@ -22,7 +22,7 @@ from mnist_sgd.atomic import write_atomically, write_json
 if TYPE_CHECKING:  # type hints only: the lr search and the comparisons read runs without the
     # training modules' imports (Numba, SciPy: about 0.5 s per job)
     from mnist_sgd.train.loop import History
-    from mnist_sgd.train.sgd import Params
+    from mnist_sgd.train.textbook import Params
 
 HISTORY_COLUMNS = (
     "epoch",

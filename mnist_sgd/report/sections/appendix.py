@@ -16,7 +16,7 @@ from mnist_sgd.report.formats import count_words, fmt_int, fmt_lr, fmt_seconds, 
 from mnist_sgd.report.queries import ReportInputs
 from mnist_sgd.report.sections.sgd import listings
 from mnist_sgd.stats import ALPHA
-from mnist_sgd.train import kernels
+from mnist_sgd.train import compiled_kernel
 
 #: The functions that download, parse and cache the data.
 DATA_FUNCTIONS = (
@@ -28,7 +28,7 @@ DATA_FUNCTIONS = (
     dataset.one_hot,
 )
 #: The compiled kernel that trained the runs.
-KERNEL_FUNCTIONS = (kernels._scores, kernels.sgd_epoch)
+KERNEL_FUNCTIONS = (compiled_kernel._scores, compiled_kernel.sgd_epoch)
 #: Beyond this many benchmarked jobs the timings are grouped per (backend, B, N').
 TIMING_ROWS_PER_JOB = 40
 #: The paired tests the report reads, by family, and where.
@@ -142,7 +142,7 @@ def facts(inp: ReportInputs) -> dict:
         "claims": claims,
         "data_code": listings(DATA_FUNCTIONS),
         "kernel_code": listings(KERNEL_FUNCTIONS),
-        "kernel_lanes": fmt_int(kernels.LANES),
+        "kernel_lanes": fmt_int(compiled_kernel.LANES),
         "irregular": irregular,
         "families": join_words(families),
         "alpha": f"{ALPHA:g}",

@@ -16,18 +16,18 @@ from pygments.lexers import PythonLexer
 from mnist_sgd.report.claims import Claims, Margin
 from mnist_sgd.report.formats import fmt_int, fmt_loss
 from mnist_sgd.report.queries import ReportInputs
-from mnist_sgd.train import sgd
+from mnist_sgd.train import textbook
 
 #: The repository root: listings name their files relative to it.
 REPO = Path(__file__).resolve().parents[3]
 
 #: The textbook algorithm the section prints: one update, one epoch.
-TEXTBOOK_FUNCTIONS = (sgd.sgd_step, sgd.sgd_epoch)
+TEXTBOOK_FUNCTIONS = (textbook.sgd_step, textbook.sgd_epoch)
 
 #: The loss every run starts from: zero weights give scores 0, so 1/(2n) sum ||y_i||^2 = 1/2.
 INITIAL_LOSS = 0.5
 
-#: How closely tests/test_kernels.py holds the compiled kernel to the textbook code: relative
+#: How closely tests/test_compiled_kernel.py holds the compiled kernel to the textbook code: relative
 #: difference of the weights, and epochs (in float64).
 KERNEL_RTOL, KERNEL_EPOCHS = 1e-6, 100
 

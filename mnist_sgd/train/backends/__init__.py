@@ -11,9 +11,9 @@ import importlib
 import numpy as np
 
 from mnist_sgd import grid
-from mnist_sgd.train.kernels import SparseRows
+from mnist_sgd.train.compiled_kernel import SparseRows
 from mnist_sgd.train.loop import Trainer
-from mnist_sgd.train.sgd import Params
+from mnist_sgd.train.textbook import Params
 
 #: The module of each backend of :data:`mnist_sgd.grid.BACKENDS`.
 MODULES = {name: f"mnist_sgd.train.backends.{name}_backend" for name in grid.BACKENDS}

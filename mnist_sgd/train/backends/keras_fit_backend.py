@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from mnist_sgd.train.backends.tensorflow_backend import configure_threads  # noqa: E402
-from mnist_sgd.train.sgd import Params  # noqa: E402
+from mnist_sgd.train.textbook import Params  # noqa: E402
 
 #: The trainer shuffles by itself (make_trainer passes the run's seed, not an order).
 OWN_SHUFFLING = True

@@ -1,15 +1,17 @@
-"""The hand-coded NumPy backend: the compiled :func:`mnist_sgd.train.kernels.sgd_epoch` on NumPy arrays.
+"""Backend ``numpy`` (the name in the config and in every result path): the hand-coded SGD,
+run by the compiled kernel :func:`mnist_sgd.train.compiled_kernel.sgd_epoch` on NumPy arrays.
 
-:func:`mnist_sgd.train.sgd.sgd_epoch` is the same algorithm written with NumPy array
-operations, the reference the tests hold this backend to.
+It is not the NumPy code of :mod:`mnist_sgd.train.textbook`: that is the textbook reference,
+the same algorithm written with NumPy array operations, which the tests hold this backend to.
+A grid job's lrs of this backend train together (:mod:`mnist_sgd.train.lockstep`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mnist_sgd.train import kernels
-from mnist_sgd.train.sgd import Params
+from mnist_sgd.train import compiled_kernel
+from mnist_sgd.train.textbook import Params
 
 #: The trainer takes the nonzero pixels of X when the caller has them (make_trainer's ``rows``).
 READS_SPARSE_ROWS = True
@@ -18,7 +20,7 @@ READS_SPARSE_ROWS = True
 class Trainer:
     """Minibatch SGD on X (n, d), one-hot Y (n, k); ``params`` are copied, then updated in place.
 
-    ``rows``: ``kernels.sparse_rows(X)`` if already built (it is rebuilt when None).
+    ``rows``: ``compiled_kernel.sparse_rows(X)`` if already built (it is rebuilt when None).
     """
 
     def __init__(
@@ -28,21 +30,21 @@ class Trainer:
         params: Params,
         batch_size: int,
         lr: float,
-        rows: kernels.SparseRows | None = None,
+        rows: compiled_kernel.SparseRows | None = None,
     ) -> None:
         if rows is not None and (len(rows), rows.n_features) != X.shape:
             raise ValueError(f"rows of {len(rows)} x {rows.n_features} given for X of shape {X.shape}")
-        self.rows = kernels.sparse_rows(X) if rows is None else rows
+        self.rows = compiled_kernel.sparse_rows(X) if rows is None else rows
         self.Y = np.ascontiguousarray(Y, dtype=params.W.dtype)
         self.batch_size, self.lr = batch_size, lr
         self.k = params.W.shape[1]
-        self.Wp = kernels.padded(params.W)
+        self.Wp = compiled_kernel.padded(params.W)
         self.has_bias = params.b is not None
         self.b = params.b.copy() if self.has_bias else np.zeros(0, dtype=params.W.dtype)
 
     def epoch(self, order: np.ndarray) -> int:
         rows = self.rows
-        return kernels.sgd_epoch(
+        return compiled_kernel.sgd_epoch(
             self.Wp, self.b, rows.indptr, rows.indices, rows.values, self.Y, order, self.batch_size, self.lr
         )
 

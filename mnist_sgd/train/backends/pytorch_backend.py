@@ -14,7 +14,7 @@ gradient is the **explicit formula**, not autograd, applied in place under
 
 (one ``addmm`` for the residual and one in-place ``addmm_`` for the update, in the
 ``nn.Linear`` weight layout (10, 784), in which both products are fast on CPU). This is
-exactly the update of :func:`mnist_sgd.train.sgd.sgd_step`; autograd would add ~50 microseconds
+exactly the update of :func:`mnist_sgd.train.textbook.sgd_step`; autograd would add ~50 microseconds
 of graph bookkeeping per minibatch (several times the arithmetic at B = 10). With
 ``autograd=True`` the gradient of the loss above is instead taken by ``torch.autograd``
 through ``nn.functional.linear`` (slower; used by the tests as a second independent check).
@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from mnist_sgd.train.sgd import Params
+from mnist_sgd.train.textbook import Params
 
 
 def configure_threads(n: int = 1) -> None:

@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
 from mnist_sgd.train.backends.pytorch_backend import configure_threads
-from mnist_sgd.train.sgd import Params
+from mnist_sgd.train.textbook import Params
 
 #: The trainer shuffles by itself (make_trainer passes the run's seed, not an order).
 OWN_SHUFFLING = True

@@ -11,7 +11,7 @@ Loss: the project's convention, **not** Keras' ``"mse"`` (which also averages ov
 Update: plain SGD with the given learning rate after every minibatch,
 ``W <- W - lr * dL/dW``, ``b <- b - lr * dL/db``, where the gradient is computed by
 **automatic differentiation** (``tf.GradientTape``), not by the hand-written formula, so
-this backend is an independent check of :func:`mnist_sgd.train.sgd.sgd_step`.
+this backend is an independent check of :func:`mnist_sgd.train.textbook.sgd_step`.
 
 One epoch is one call of a ``tf.function`` compiled with XLA (``jit_compile=True``): the
 permuted visiting order goes in as a tensor, a ``tf.while_loop`` walks the full
@@ -42,7 +42,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from mnist_sgd.train.sgd import Params  # noqa: E402
+from mnist_sgd.train.textbook import Params  # noqa: E402
 
 #: XLA-compile the epoch function: the plain graph executor pays tens of microseconds of
 #: per-op overhead in every loop iteration (read when a Trainer is created).

@@ -1,4 +1,4 @@
-"""The SGD epoch and the evaluation that the runs execute: :mod:`mnist_sgd.train.sgd`'s
+"""The SGD epoch and the evaluation that the runs execute: :mod:`mnist_sgd.train.textbook`'s
 textbook algorithm, compiled (Numba), one example's nonzero pixels at a time.
 
 Why this shape: an MNIST image has about 150 nonzero pixels of 784 (19 %), and a pixel
@@ -10,7 +10,7 @@ that one row of W is one 64-byte cache line and one AVX-512 register of float32.
 
 The order of the floating-point operations is fixed by this source alone (no BLAS kernel
 chosen at run time, no reassociation, no fused multiply-add), so a run gives the same bits
-on every x86-64 CPU, at any ``--cores``. :mod:`mnist_sgd.train.sgd` is the reference the
+on every x86-64 CPU, at any ``--cores``. :mod:`mnist_sgd.train.textbook` is the reference the
 tests hold these kernels to (1e-6 relative over 100 epochs in float64).
 
 :func:`sgd_epoch_lockstep` and :func:`evaluate_lockstep` do the same for the K models of a grid
@@ -221,10 +221,12 @@ def evaluate(Wp, b, indptr, indices, values, Y, labels):
 
 # ---- lockstep: the K models of one grid job in one pass over the data ------------------
 #
-# The K models sit side by side in one (d, width) matrix: model q's class c is column
-# q * k + c, and width is K * k rounded up to a multiple of 8 (one AVX2 register of float32;
-# the extra columns stay zero). An example's nonzero pixels are read once for all K models,
-# and the scores of all of them accumulate together, in blocks of columns held in registers.
+# The K models sit side by side in one (d, width) matrix, class by class: model q's class c
+# is column c * K + q, so that the K models' scores of one class are adjacent (the loss,
+# the residuals and the arg max then run over the models in vector instructions), and width
+# is K * k rounded up to a multiple of 8 (one AVX2 register of float32; the extra columns stay
+# zero). An example's nonzero pixels are read once for all K models, and the scores of all
+# of them accumulate together, in blocks of columns held in registers.
 # Every column is computed by the operations of sgd_epoch and evaluate above, in their
 # order: the pixels of an example in increasing order, the examples in the minibatch's
 # order, the bias after the pixels, all residuals of a minibatch before its updates, the
@@ -254,8 +256,8 @@ def _column_block(size):
         first = numba.uintp(first)  # unsigned: an index with no negative wraparound (vectorizable)
         for c in range(size):
             s[c] = 0
-        for p in range(indptr[i], indptr[i + 1]):
-            j, v = indices[p], values[p]
+        for p in range(numba.uintp(indptr[i]), numba.uintp(indptr[i + 1])):
+            j, v = numba.uintp(indices[p]), values[p]
             for c in range(size):
                 s[c] += v * W[j, first + numba.uintp(c)]
         for c in range(size):
@@ -268,8 +270,8 @@ def _column_block(size):
         first = numba.uintp(first)
         for c in range(size):
             rr[c] = r[first + numba.uintp(c)]
-        for p in range(indptr[i], indptr[i + 1]):
-            j, v = indices[p], values[p]
+        for p in range(numba.uintp(indptr[i]), numba.uintp(indptr[i + 1])):
+            j, v = numba.uintp(indices[p]), values[p]
             for c in range(size):
                 W[j, first + numba.uintp(c)] -= v * rr[c]
 
@@ -352,7 +354,7 @@ def _all_updates(W, indptr, indices, values, i, r):
 def sgd_epoch_lockstep(W, b, indptr, indices, values, Y, order, batch_size, lrs):
     """:func:`sgd_epoch` for K = len(lrs) models at once, in place; the number of updates, ceil(n / B).
 
-    W: (d, width) the K models' weights side by side (model q's class c in column q * k + c,
+    W: (d, width) the K models' weights side by side (model q's class c in column c * K + q,
     width a multiple of 8, extra columns zero); b: (width,) their biases likewise, or (0,)
     for none; lrs: float64 (K,); the other arguments as in :func:`sgd_epoch`.
     """
@@ -371,9 +373,10 @@ def sgd_epoch_lockstep(W, b, indptr, indices, values, Y, order, batch_size, lrs)
             following = batch[t + 1] if t + 1 < m else order[min(start + m, n - 1)]
             _prefetch_example(indptr, indices, values, following)
             _all_scores(W, b, indptr, indices, values, batch[t], S)
-            for q in range(K):
-                for c in range(k):
-                    R[t, q * k + c] = (S[q * k + c] - Y[batch[t], c]) * steps[q]
+            for c in range(k):
+                y = Y[batch[t], c]
+                for q in range(K):
+                    R[t, c * K + q] = (S[c * K + q] - y) * steps[q]
         for t in range(m):  # W <- W - lr/m * X_b^T R, one example at a time
             _prefetch_example(indptr, indices, values, batch[min(t + 1, m - 1)])
             _all_updates(W, indptr, indices, values, batch[t], R[t])
@@ -388,25 +391,30 @@ def evaluate_lockstep(W, b, n_models, indptr, indices, values, Y, labels):
     """:func:`evaluate` of the ``n_models`` models side by side in W (as in
     :func:`sgd_epoch_lockstep`): (losses (K,), accuracies (K,))."""
     n, k = Y.shape
+    K = n_models
     S = np.zeros(W.shape[1], dtype=W.dtype)
-    totals = np.zeros(n_models)
-    right = np.zeros(n_models, dtype=np.int64)
+    totals = np.zeros(K)
+    right = np.zeros(K, dtype=np.int64)
+    best = np.zeros(K, dtype=np.int64)
+    top = np.zeros(K, dtype=W.dtype)
     for i in range(n):
         _all_scores(W, b, indptr, indices, values, i, S)
-        # each model's loss sums its classes in order, as evaluate's; the models take turns
-        # class by class, so that their K sums advance side by side
+        # each model's loss sums its classes in order, as evaluate's; the K sums advance side by side
         for c in range(k):
             y = np.float64(Y[i, c])
-            for q in range(n_models):
-                r = np.float64(S[q * k + c]) - y
+            for q in range(K):
+                r = np.float64(S[c * K + q]) - y
                 totals[q] += r * r
-        for q in range(n_models):  # the first maximum, or the first NaN: evaluate's rule, as selects
-            o = q * k
-            best, top = 0, S[o]
-            for c in range(1, k):
-                s = S[o + c]
-                better = (s > top) | ((s != s) & (top == top))
-                best = c if better else best
-                top = s if better else top
-            right[q] += best == labels[i]
+        # the first maximum, or the first NaN: evaluate's rule, as selects, the K models side by side
+        for q in range(K):
+            best[q], top[q] = 0, S[q]
+        for c in range(1, k):
+            for q in range(K):
+                s, t = S[c * K + q], top[q]
+                better = (s > t) | ((s != s) & (t == t))
+                best[q] = c if better else best[q]
+                top[q] = s if better else t
+        label = labels[i]
+        for q in range(K):
+            right[q] += best[q] == label
     return totals / (2 * n), right / n

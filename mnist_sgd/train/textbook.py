@@ -1,4 +1,8 @@
-"""The linear classifier, its squared loss, and minibatch SGD: the textbook algorithm.
+"""The textbook reference: the linear classifier, its squared loss, and minibatch SGD in NumPy.
+
+Written to be read (the report prints :func:`sgd_step` and :func:`sgd_epoch`) and to hold the
+compiled kernel that trains the runs (:mod:`mnist_sgd.train.compiled_kernel`) to it in the
+tests; no run trains with it.
 
 Model: scores = X W (+ b), W (d, k), b (k,); prediction = argmax of the scores.
 Loss on n examples with one-hot targets Y (n, k):
@@ -18,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import blas
 
 from mnist_sgd.train.minibatches import minibatches
 
@@ -60,7 +63,7 @@ def squared_loss(params: Params, X: np.ndarray, Y: np.ndarray) -> float:
 
 def loss_and_accuracy(params: Params, X: np.ndarray, Y: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """(loss, accuracy) on X (n, d), Y (n, k), labels (n,): the dense reference of the evaluation
-    kernel :func:`mnist_sgd.train.kernels.evaluate` that the runs use."""
+    kernel :func:`mnist_sgd.train.compiled_kernel.evaluate` that the runs use."""
     with np.errstate(all="ignore"):
         S = scores(params, X)
         return loss_of_scores(S, Y), float(np.mean(S.argmax(axis=1) == labels))
@@ -94,35 +97,8 @@ def sgd_epoch(params: Params, X: np.ndarray, Y: np.ndarray, order: np.ndarray, b
     Returns:
         the number of updates made: ceil(n / B).
     """
-    if batch_size == 1:
-        return sgd_epoch_single(params, X, Y, order, lr)
     updates = 0
     for batch in minibatches(order, batch_size):
         sgd_step(params, X[batch], Y[batch], lr)
         updates += 1
     return updates
-
-
-def sgd_epoch_single(params: Params, X: np.ndarray, Y: np.ndarray, order: np.ndarray, lr: float) -> int:
-    """:func:`sgd_epoch` for B = 1, the same update for one example x_i at a time:
-
-        r = W^T x_i + b - y_i   (k,)       W <- W - lr * x_i r^T       b <- b - lr * r
-
-    written with BLAS gemv and an in-place rank-1 update (ger), because NumPy's
-    ``np.outer`` allocates and costs several times more than the update itself.
-    """
-    W = np.asfortranarray(params.W)  # BLAS updates a Fortran-ordered matrix in place
-    b = params.b
-    gemv, ger = blas.get_blas_funcs(("gemv", "ger"), (W,))
-    neg_lr = -lr
-    for i in order.tolist():
-        x = X[i]
-        r = gemv(1.0, W, x, trans=1)  # W^T x_i
-        if b is not None:
-            r += b
-        r -= Y[i]
-        ger(neg_lr, x, r, a=W, overwrite_a=1)  # W += (-lr) x_i r^T, in place
-        if b is not None:
-            b -= lr * r
-    params.W[...] = W  # a no-op when params.W was already Fortran-ordered
-    return len(order)

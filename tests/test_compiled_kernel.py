@@ -1,15 +1,15 @@
-"""The compiled kernels the runs execute, held to the NumPy reference of mnist_sgd.train.sgd."""
+"""The compiled kernels the runs execute, held to the NumPy reference of mnist_sgd.train.textbook."""
 
 import numpy as np
 import pytest
 
 from mnist_sgd.report.sections.sgd import KERNEL_EPOCHS, KERNEL_RTOL  # what the report states of this test
-from mnist_sgd.train import kernels
+from mnist_sgd.train import compiled_kernel
 from mnist_sgd.train.backends.numpy_backend import Trainer
 from mnist_sgd.train.loop import EvalSet, evaluate
 from mnist_sgd.train.minibatches import draw_subset, epoch_orders
 from mnist_sgd.train.run import load_eval_sets
-from mnist_sgd.train.sgd import Params, loss_and_accuracy, sgd_epoch
+from mnist_sgd.train.textbook import Params, loss_and_accuracy, sgd_epoch
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def test_sparse_rows_hold_exactly_the_nonzero_entries():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 30)).astype(np.float32) * (rng.random((50, 30)) < 0.3)
     X[7] = 0  # an all-zero row
-    rows = kernels.sparse_rows(X)
+    rows = compiled_kernel.sparse_rows(X)
     assert len(rows) == 50 and rows.indptr[-1] == np.count_nonzero(X)
     assert rows.indptr[8] == rows.indptr[7]
     dense = np.zeros_like(X)
@@ -36,9 +36,9 @@ def test_sparse_rows_hold_exactly_the_nonzero_entries():
         assert np.all(np.diff(rows.indices[part].astype(int)) > 0)
     assert np.array_equal(dense, X) and rows.values.dtype == np.float32 and rows.indices.dtype == np.uint16
     with pytest.raises(ValueError, match="65,536"):
-        kernels.sparse_rows(np.zeros((1, 70000), dtype=np.float32))
+        compiled_kernel.sparse_rows(np.zeros((1, 70000), dtype=np.float32))
     with pytest.raises(ValueError, match="17 classes"):
-        kernels.padded(np.zeros((5, 17)))
+        compiled_kernel.padded(np.zeros((5, 17)))
 
 
 @pytest.mark.parametrize("batch_size", [1, 10, 100, 1000])
@@ -48,7 +48,7 @@ def test_kernel_epochs_agree_with_the_reference_over_100_epochs_in_float64(mnist
     lr = {1: 0.001, 10: 0.003, 100: 0.01, 1000: 0.03}[batch_size]
     start = Params.zeros(784, 10, "float64", bias)
     trainer, reference = Trainer(train.X, train.Y, start, batch_size, lr), start.copy()
-    epochs = KERNEL_EPOCHS if batch_size > 1 else 30  # the reference B = 1 costs ~5 us per update
+    epochs = KERNEL_EPOCHS if batch_size > 1 else 30  # the reference B = 1 costs ~10 us per update
     for order in epoch_orders(seed=3, n=len(train.X), epochs=epochs):
         assert trainer.epoch(order) == sgd_epoch(reference, train.X, train.Y, order, batch_size, lr)
     params = trainer.params()
