@@ -201,20 +201,23 @@ class Lineage:
     def steps(self, rules: tuple[str, ...]) -> list[Step]:
         if self.draft:  # the draft rule does the work of the final report's tail itself
             rules = tuple(dict.fromkeys(DRAFT_RULE if r in DRAFT_FOLDS else r for r in rules))
-        out = []
-        for rule in rules:
+        return [self._step(rule) for rule in rules]
+
+    def _step(self, rule: str) -> Step:
+        """One rule's script, its code digest and source, worked out once per render (the
+        import scan behind the digest is the slow part, and every figure asks again)."""
+        cache = self.__dict__.setdefault("_steps", {})
+        if rule not in cache:
             script = f"scripts/{rule}.py"
             path = self.repo / script
             files = code_deps.code_files(self.repo, script) if path.is_file() else []
-            out.append(
-                Step(
-                    rule,
-                    script,
-                    code_deps.digest(self.repo, files) if files else "",
-                    path.read_text() if path.is_file() else "",
-                )
+            cache[rule] = Step(
+                rule,
+                script,
+                code_deps.digest(self.repo, files) if files else "",
+                path.read_text() if path.is_file() else "",
             )
-        return out
+        return cache[rule]
 
     def of(self, kind: str, key: str) -> dict:
         """The provenance of figure or table ``key`` (``kind``: "figure" or "table") for the
