@@ -43,7 +43,7 @@ report: bootstrap ## run the workflow: results/report/report.html and report.pdf
 draft: bootstrap ## a draft report from the runs there are (results/report/draft.html, draft.pdf), marked as such
 	$(SNAKEMAKE) --cores $(CORES) $(SNAKEMAKE_ARGS) results/report/draft.html results/report/draft.pdf
 
-quick: bootstrap ## the same with config/quick.yaml (under 2 minutes)
+quick: bootstrap ## the same with config/quick.yaml (about a minute from cached data)
 	$(SNAKEMAKE) --cores $(CORES) --configfile config/quick.yaml $(SNAKEMAKE_ARGS)
 
 test: bootstrap ## run the tests (pytest), all of them
