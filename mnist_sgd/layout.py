@@ -111,6 +111,11 @@ def lr_choice(backend, batch, n) -> str:
     return f"{RESULTS}/lr_choice/{point_key(backend, batch, n)}.json"
 
 
+def seed_runs(backend, batch, n) -> str:
+    """The runs of the chosen lr on the seeds the lr search left out, at a (backend, B, N') point (JSON)."""
+    return f"{RESULTS}/lr_choice/{point_key(backend, batch, n)}_seeds.json"
+
+
 def lr_round(backend, batch, n, round) -> str:
     """One round of the lr search at a point: what was tried, the choice, the next lrs (JSON)."""
     return f"{RESULTS}/lr_search/{point_key(backend, batch, n)}/round{round}.json"

@@ -38,6 +38,7 @@ localrules:
     draw_subset,
     lr_search_round,
     choose_lr,
+    seed_runs,
     compare_backends,
     aggregate,
     paired_tests,
@@ -260,7 +261,30 @@ def all_targets(wildcards):
         *lr_choice_files(),
         *consistency_files(),
         *run_files("summary.json", idiomatic_runs()),
+        *seed_runs_files(),
     ]
+
+
+def seed_runs_files():
+    """One file per NumPy point listing its chosen lr's runs on the seeds the lr search left out
+    (written by the seed_runs rule; each point's runs join the DAG as soon as its own search has ended,
+    not once every point's has)."""
+    if not grid.numpy_chosen_runs(config):
+        return []
+    return [layout.seed_runs(grid.NUMPY, p.batch_size, p.n_train) for p in grid.all_points(config)]
+
+
+def seed_runs_inputs(wildcards):
+    """The point's lr choice, and its chosen lr's runs on the other seeds: none where every lr
+    diverged (read from the round that ended the point's search: checkpoint lr_search_round)."""
+    _, last = searched_lrs(grid.NUMPY, wildcards.batch, wildcards.n)
+    chosen = lr_round_result(grid.NUMPY, wildcards.batch, wildcards.n, last)["chosen_lr"]
+    point = grid.Point(int(wildcards.batch), int(wildcards.n))
+    runs = [r for r in numpy_chosen_runs() if r.point == point] if chosen is not None else []
+    return {
+        "choice": layout.lr_choice(grid.NUMPY, wildcards.batch, wildcards.n),
+        "summaries": run_files("summary.json", runs),
+    }
 
 
 # ---- input functions ---------------------------------------------------------------

@@ -68,9 +68,6 @@ rule train:
 # the compiled kernels' loading and the data (checked, compressed) are paid once, not per lr.
 # Each run's numbers are those of a job of its own (tests/test_workflow.py).
 rule train_grid:
-    # only the lr search's seeds train the whole grid; another seed's run at a grid lr is a job of its own
-    wildcard_constraints:
-        seed="|".join(str(s) for s in grid.search_seeds(config)),
     input:
         unpack(train_inputs),
     output:
@@ -79,6 +76,9 @@ rule train_grid:
         layout.log("train_grid", GRID_JOB),
     benchmark:
         layout.benchmark("train_grid", GRID_JOB)
+    # only the lr search's seeds train the whole grid; another seed's run at a grid lr is a job of its own
+    wildcard_constraints:
+        seed="|".join(str(s) for s in grid.search_seeds(config)),
     priority: train_priority
     conda:
         training_env
@@ -165,6 +165,25 @@ rule choose_lr:
         "Choosing the lr of {wildcards.backend} at B={wildcards.batch} N'={wildcards.n} (the round that ended the search)"
     script:
         "../../scripts/choose_lr.py"
+
+
+# The other seeds at each point's chosen lr: this rule's input lists them once the point's own lr
+# search has ended, so that they train while other points are still searching.
+rule seed_runs:
+    input:
+        unpack(seed_runs_inputs),
+    output:
+        layout.seed_runs(grid.NUMPY, "{batch}", "{n}"),
+    log:
+        layout.log("seed_runs", layout.point_key(grid.NUMPY, "{batch}", "{n}")),
+    conda:
+        "../envs/numpy.yaml"
+    params:
+        code=code_digest("scripts/seed_runs.py"),
+    message:
+        "The chosen lr of numpy at B={wildcards.batch} N'={wildcards.n} on the other seeds"
+    script:
+        "../../scripts/seed_runs.py"
 
 
 rule compare_backends:
