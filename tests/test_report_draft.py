@@ -127,3 +127,27 @@ def test_the_final_report_of_the_whole_grid_renders_and_says_nothing_is_pending(
     assert context["draft"] is None and not len(context["lineage"].missing())
     assert all(f["claims"].pending == "" for f in context["facts"].values())
     assert grid.NUMPY in set(run_keys(default.runs).backend)
+
+
+def test_the_draft_expects_the_other_seeds_at_the_chosen_lr_unless_every_lr_diverged(tmp_path, default):
+    """With lr_search.seeds: first the seeds after the first train the chosen lr ("chosen"
+    runs); a point whose search chose none (every lr diverged) expects none of them."""
+    import json
+
+    from mnist_sgd import layout
+    from mnist_sgd.report.draft import expected_runs
+
+    config = copy.deepcopy(default.config)
+    config["lr_search"]["max_rounds"] = 0
+    for p in grid.all_points(config):
+        path = tmp_path / layout.lr_choice(grid.NUMPY, p.batch_size, p.n_train)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"chosen_lr": None if p.batch_size == 1 else 0.01}))
+    runs = expected_runs(config, tmp_path)
+    chosen = [r for r in runs if r.backend == grid.NUMPY and r.lr == grid.CHOSEN]
+    points = {r.point for r in chosen}
+    assert {r.seed for r in chosen} == {1, 2} and grid.Point(1, 50000) not in points
+    assert len(chosen) == 2 * (len(grid.all_points(config)) - 1)
+    grid_runs = [r for r in runs if r.backend == grid.NUMPY and r.lr != grid.CHOSEN]
+    assert {r.seed for r in grid_runs} == {0}
+    assert len(grid_runs) == len(grid.all_points(config)) * len(config["grid"]["learning_rates"])

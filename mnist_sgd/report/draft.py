@@ -44,6 +44,12 @@ def _searched_lrs(config: dict, backend: str, point: grid.Point, root: Path) -> 
     return lrs
 
 
+def _has_choice(point: grid.Point, root: Path) -> bool:
+    """NumPy's lr search at ``point`` chose an lr, or has not ended yet."""
+    path = root / layout.lr_choice(grid.NUMPY, point.batch_size, point.n_train)
+    return not path.is_file() or json.loads(path.read_text())["chosen_lr"] is not None
+
+
 def expected_runs(config: dict, root: str | Path = ".") -> list[grid.Run]:
     """Every run the grid has as far as its lr search has gone (the runs rule render_report
     reads once everything ran: common.smk's searched_runs)."""
@@ -55,8 +61,10 @@ def expected_runs(config: dict, root: str | Path = ".") -> list[grid.Run]:
         grid.Run(backend, p.batch_size, p.n_train, lr, seed)
         for backend, p in pairs
         for lr in _searched_lrs(config, backend, p, root)
-        for seed in config["training"]["seeds"]
+        for seed in grid.search_seeds(config)
     ]
+    # the other seeds at NumPy's chosen lr: expected unless the point's choice says every lr diverged
+    runs += [r for r in grid.numpy_chosen_runs(config) if _has_choice(r.point, root)]
     runs += [r for r in grid.framework_runs(config) if r.lr == grid.CHOSEN] + grid.idiomatic_runs(config)
     return list(dict.fromkeys(runs))
 
