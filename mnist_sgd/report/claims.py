@@ -60,6 +60,13 @@ class Margin:
         value, limit = _numbers(self.value, self.limit)
         return f"{self.what} {value} against {limit}{away}"
 
+    @classmethod
+    def nearer_edge(cls, what: str, value: float, low: float, high: float) -> Margin:
+        """A value claimed to lie between ``low`` and ``high`` (e.g. a stability bound between the
+        largest stable and the smallest diverged lr): its margin is the factor to the nearer edge."""
+        nearer = low if math.isfinite(low) and (not math.isfinite(high) or value / low < high / value) else high
+        return cls(f"{what} against the nearer tried lr", value, nearer, log=True)
+
     def as_dict(self) -> dict:
         return {
             "what": self.what,

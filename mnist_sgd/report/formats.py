@@ -127,10 +127,16 @@ def acc_cell(accuracy: float, images: int, per_seed=None, interval: bool = True)
     return {"value": fmt_acc(accuracy), "ci": fmt_ci(low, high) if interval else "", "seeds": ""}
 
 
+def wilson_halfwidth(accuracy: float, images: int) -> float:
+    """Half the width of the 95 % Wilson interval of ``accuracy`` on ``images`` images (a fraction)."""
+    low, high = accuracy_interval(accuracy, images)
+    return (high - low) / 2
+
+
 def interval_halfwidth(accuracies, images: int) -> str:
     """The largest half-width of the 95 % Wilson interval of ``accuracies`` on ``images``
     images, in percentage points ("0.92 pp"): what one seed's accuracy is uncertain by."""
-    widths = [(h - lo) / 2 for lo, h in (accuracy_interval(a, images) for a in accuracies if not _missing(a))]
+    widths = [wilson_halfwidth(a, images) for a in accuracies if not _missing(a)]
     return f"±{100 * max(widths):.2f}{NBSP}pp" if widths else "–"
 
 

@@ -261,7 +261,9 @@ def facts(inp: ReportInputs) -> dict:
         "single_example_bound",
         "at the smallest B the per-example bound 2/mean||x||^2 lies between the largest stable and the smallest diverged lr",
         b1 == 1 and stable[b1]["largest"] < example_bound < stable[b1]["smallest_diverged"],
-        margin=_between("the bound 2/mean ||x||^2", example_bound, stable[b1]),
+        margin=Margin.nearer_edge(
+            "the bound 2/mean ||x||^2", example_bound, stable[b1]["largest"], stable[b1]["smallest_diverged"]
+        ),
         bound=example_bound,
         **{k: stable[b1][k] for k in ("largest", "smallest_diverged")},
     )
@@ -269,7 +271,9 @@ def facts(inp: ReportInputs) -> dict:
         "full_batch_bound",
         "at the largest B the bound 2/lambda_max lies between the largest stable and the smallest diverged lr",
         len(batches) > 1 and stable[bmax]["largest"] <= gd_bound < stable[bmax]["smallest_diverged"],
-        margin=_between("the bound 2/lambda_max", gd_bound, stable[bmax]),
+        margin=Margin.nearer_edge(
+            "the bound 2/lambda_max", gd_bound, stable[bmax]["largest"], stable[bmax]["smallest_diverged"]
+        ),
         bound=gd_bound,
         **{k: stable[bmax][k] for k in ("largest", "smallest_diverged")},
     )
@@ -586,14 +590,6 @@ def _noise_floor(inp: ReportInputs, b: int, n: int, chosen) -> dict | None:
         "largest_gap": float(gaps[-1]),
         "best_gap": float(gaps[best]),
     }
-
-
-def _between(what: str, bound: float, stable: dict) -> Margin:
-    """A bound claimed to lie between the largest stable and the smallest diverged lr: its
-    margin is the factor to the nearer of the two."""
-    low, high = stable["largest"], stable["smallest_diverged"]
-    nearer = low if math.isfinite(low) and (not math.isfinite(high) or bound / low < high / bound) else high
-    return Margin(f"{what} against the nearer tried lr", bound, nearer, log=True)
 
 
 def _ratios(values: list[float]) -> list[float]:

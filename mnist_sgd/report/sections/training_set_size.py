@@ -22,6 +22,7 @@ from mnist_sgd.report.formats import (
     fmt_ratio,
     interval_halfwidth,
     join_words,
+    wilson_halfwidth,
 )
 from mnist_sgd.report.queries import (
     ZERO_FLOOR,
@@ -34,7 +35,7 @@ from mnist_sgd.report.queries import (
     point_result,
     stable_range,
 )
-from mnist_sgd.stats import accuracy_interval, newcombe_paired_interval
+from mnist_sgd.stats import newcombe_paired_interval
 
 #: A training accuracy this close to 1 is a perfect fit of the training set.
 PERFECT = 1 - 1e-9
@@ -54,11 +55,6 @@ def _runner_up(accuracies: dict, threshold) -> Margin | None:
     if threshold not in accuracies or not others:
         return None
     return Margin("W*'s test accuracy at the threshold against the next worst", accuracies[threshold], min(others))
-
-
-def _halfwidth(accuracy: float, images: int) -> float:
-    low, high = accuracy_interval(accuracy, images)
-    return (high - low) / 2
 
 
 def _step(inp: ReportInputs, b: int, small, large) -> dict | None:
@@ -185,7 +181,7 @@ def facts(inp: ReportInputs) -> dict:
     # ---- the draws: how much the choice of the N' images moves the result
     draw_ranges = [float(np.ptp(chosen_runs(inp.runs, b, r.n_train).final_test_accuracy)) for r in ok]
     several = len(inp.seeds) > 1 and all(r.seeds > 1 for r in ok)
-    ci_width = [2 * _halfwidth(r.test_accuracy, n_test) for r in ok]
+    ci_width = [2 * wilson_halfwidth(r.test_accuracy, n_test) for r in ok]
     claims.check(
         "draws_shrink",
         "the range of SGD's test accuracy over the seeds' subset draws shrinks as N' grows",
@@ -289,14 +285,7 @@ def facts(inp: ReportInputs) -> dict:
         "full_batch_bound",
         "with B = N' the run is gradient descent and 2/lambda_max of that subset separates stable from diverged lrs",
         gd is not None and holds,
-        margin=None
-        if gd is None
-        else Margin(
-            "the bound against the nearer tried lr",
-            bound,
-            largest_lr if bound / largest_lr < smallest_diverged / bound else smallest_diverged,
-            log=True,
-        ),
+        margin=None if gd is None else Margin.nearer_edge("the bound", bound, largest_lr, smallest_diverged),
     )
 
     by_n = {r.n_train: r for r in ok}
