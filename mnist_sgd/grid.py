@@ -130,12 +130,8 @@ def numpy_runs(config: dict) -> list[Run]:
 def numpy_chosen_runs(config: dict) -> list[Run]:
     """The NumPy runs of the seeds the lr search does not train: each point at its chosen lr
     (path value :data:`CHOSEN`, read at run time from the point's lr choice)."""
-    searched = set(search_seeds(config))
     return [
-        Run(NUMPY, p.batch_size, p.n_train, CHOSEN, seed)
-        for p in all_points(config)
-        for seed in config["training"]["seeds"]
-        if seed not in searched
+        Run(NUMPY, p.batch_size, p.n_train, CHOSEN, seed) for p in all_points(config) for seed in other_seeds(config)
     ]
 
 
@@ -188,12 +184,33 @@ def in_grid_job(config: dict, run: Run) -> bool:
     return run.lr_text in grid_lr_texts(config) and run.seed in search_seeds(config)
 
 
+def other_seeds(config: dict) -> list[int]:
+    """The seeds the lr search leaves out: they train each NumPy point's chosen lr only."""
+    searched = set(search_seeds(config))
+    return [seed for seed in config["training"]["seeds"] if seed not in searched]
+
+
+def in_seeds_job(config: dict, run: Run) -> bool:
+    """Whether ``run`` is trained by its point's seeds job (rule ``train_seeds``: NumPy's chosen lr
+    on every seed the lr search leaves out, one after another in one process)."""
+    return run.backend == NUMPY and run.lr == CHOSEN and run.seed in other_seeds(config)
+
+
 def training_benchmark(config: dict, run: Run) -> str:
     """The benchmark file of the job that trained ``run``: its point's grid job (rule
-    ``train_grid``, shared by the grid's lrs) or its own (rule ``train``)."""
+    ``train_grid``, shared by the grid's lrs), its point's seeds job (rule ``train_seeds``,
+    shared by the other seeds) or its own (rule ``train``)."""
     if in_grid_job(config, run):
         return layout.benchmark("train_grid", layout.grid_job_key(run.backend, run.batch_size, run.n_train, run.seed))
+    if in_seeds_job(config, run):
+        return layout.benchmark("train_seeds", layout.point_key(run.backend, run.batch_size, run.n_train))
     return layout.benchmark("train", layout.run_key(**run.fields))
+
+
+def floor_benchmark(n: int) -> str:
+    """The benchmark file of the job that computed the floors of every seed's subset of size ``n``
+    (rule ``least_squares_floor``)."""
+    return layout.benchmark("least_squares_floor", layout.floor_job_key(n))
 
 
 def subset_keys(config: dict) -> list[tuple[int, int]]:

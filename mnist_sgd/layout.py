@@ -13,6 +13,10 @@ Keys (the part of a path that names one job's outputs):
 - a run:     ``{backend}/b{B}/n{N}/lr{lr}/seed{seed}``
 - a grid job: ``{backend}/b{B}/n{N}/seed{seed}`` (the runs of every lr of the configured grid
   at one point and seed, trained by one job of rule ``train_grid``)
+- a seeds job: a point's key (the runs of its chosen lr on every seed the lr search leaves out,
+  trained by one job of rule ``train_seeds``)
+- a floor job: ``n{N}`` (the least-squares floors of every seed's subset of size N, one job of
+  rule ``least_squares_floor``)
 """
 
 from __future__ import annotations
@@ -48,6 +52,10 @@ def run_key(backend, batch, n, lr, seed) -> str:
 
 def grid_job_key(backend, batch, n, seed) -> str:
     return f"{backend}/b{batch}/n{n}/seed{seed}"
+
+
+def floor_job_key(n) -> str:
+    return f"n{n}"
 
 
 # ---- data ----------------------------------------------------------------------------

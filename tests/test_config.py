@@ -265,10 +265,11 @@ def test_dry_run_plans_the_whole_grid(repo_root, tmp_path):
     assert counts["train_grid"] == 8 and counts["train"] == 4
     assert counts["lr_search_round"] == 8 * rounds and counts["choose_lr"] == 8
     assert "checkpoint jobs, which will result in alteration of the DAG" in out
-    # N' = 100, 500, 1000, 10000 and the full set, for each seed's draw; the other seeds' runs at
-    # the chosen lr are planned once the search has chosen
+    # one job per N' = 100, 500, 1000, 10000 and the full set, for every seed's draw; the other
+    # seeds' runs at the chosen lr (rule train_seeds) are planned once the search has chosen
     seeds = yaml.safe_load((repo_root / "config.yaml").read_text())["training"]["seeds"]
-    assert counts["least_squares_floor"] == 5 * len(seeds) == 15
+    assert counts["least_squares_floor"] == 5 and counts["draw_subset"] == 5 * len(seeds) == 15
+    assert "train_seeds" not in counts
     assert counts["compare_backends"] == 2
     for path in [
         "numpy/b1/n50000/lr0.001/seed0",

@@ -132,11 +132,9 @@ def build(config: dict, repo, files: dict, benchmarks: list[str], expected: list
         timing = files["step_timing"]
         figures = {n: str(tmp / f"{n}.svg") for n in figure_names(config)}
         write_figures(tables | {"step_timing": pd.read_csv(timing)}, config, figures)
-        floor_benchmarks = [
-            layout.benchmark("least_squares_floor", layout.subset_key(n, s))
-            for n, s in grid.subset_keys(config)
-            if layout.floor(n, s) in files["floors"]
-        ]
+        floor_benchmarks = sorted(
+            {grid.floor_benchmark(n) for n, s in grid.subset_keys(config) if layout.floor(n, s) in files["floors"]}
+        )
         with open(paths["runs"], newline="") as fh:
             run_rows = list(csv.DictReader(fh))
         provenance = collect(config, repo, files["manifest"], files["sources"], floor_benchmarks, run_rows)

@@ -14,6 +14,7 @@ import numpy as np
 
 from mnist_sgd import grid
 from mnist_sgd.data.dataset import N_CLASSES, load_split, one_hot, verify_arrays
+from mnist_sgd.layout import SPLITS
 from mnist_sgd.train.backends import make_trainer
 from mnist_sgd.train.lockstep import Lockstep, fit_lockstep
 from mnist_sgd.train.loop import EvalSet, History, fit
@@ -62,15 +63,34 @@ def load_eval_sets(
     Raises:
         CorruptCacheError: an array changed on disk after it was built (nothing is trained then).
     """
+    return load_eval_sets_of_subsets(arrays, [subset], dtype, manifest)[0]
+
+
+def load_eval_sets_of_subsets(
+    arrays: dict[tuple[str, str], Path], subsets: list[np.ndarray], dtype: str, manifest: str | Path | None = None
+) -> list[list[EvalSet]]:
+    """:func:`load_eval_sets` of each of ``subsets``, the arrays checked and read once.
+
+    The validation and test sets, and a training subset equal to an earlier one (every seed's
+    subset of the whole split), are the same objects in every list: their nonzero pixels
+    (``EvalSet.rows``) are found once for every run that reads them.
+    """
     if manifest is not None:
         verify_arrays(arrays, manifest)
-    sets = []
-    for name in ("train", "val", "test"):
-        split = load_split(arrays[(name, "images")], arrays[(name, "labels")], dtype=dtype)
-        whole = name != "train" or np.array_equal(subset, np.arange(len(split)))
-        images, labels = (split.images, split.labels) if whole else (split.images[subset], split.labels[subset])
-        sets.append(EvalSet(name, np.ascontiguousarray(images), one_hot(labels, dtype), labels))
-    return sets
+    splits = {name: load_split(arrays[(name, "images")], arrays[(name, "labels")], dtype=dtype) for name in SPLITS}
+
+    def eval_set(name: str, rows: np.ndarray | None = None) -> EvalSet:
+        split = splits[name]
+        images, labels = (split.images, split.labels) if rows is None else (split.images[rows], split.labels[rows])
+        return EvalSet(name, np.ascontiguousarray(images), one_hot(labels, dtype), labels)
+
+    held_out = [eval_set(name) for name in SPLITS if name != "train"]
+    train_sets: list[tuple[np.ndarray, EvalSet]] = []
+    for subset in subsets:
+        if not any(np.array_equal(subset, rows) for rows, _ in train_sets):
+            whole = np.array_equal(subset, np.arange(len(splits["train"])))
+            train_sets.append((subset, eval_set("train", None if whole else subset)))
+    return [[next(s for rows, s in train_sets if np.array_equal(subset, rows)), *held_out] for subset in subsets]
 
 
 def train_run(

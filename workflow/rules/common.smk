@@ -348,13 +348,54 @@ def run_lrs(wildcards):
     return [wildcards.lr]
 
 
+def run_seeds(wildcards):
+    """params.seeds of a job of rule train, its one seed."""
+    return [int(wildcards.seed)]
+
+
+def grid_job_seeds(wildcards):
+    """params.seeds of a grid job (rule train_grid): its seed, once per lr of the grid."""
+    return [int(wildcards.seed)] * len(config["grid"]["learning_rates"])
+
+
 def train_inputs(wildcards):
-    """The cache's manifest (and arrays, see INPUTS_STAGED), the training subset, and NumPy's lr
-    choice for an lr of "chosen" (rule train; rule train_grid has no lr wildcard)."""
-    inputs = {**array_inputs(), "manifest": layout.data_manifest(), "subset": subset_file(wildcards)}
+    """The cache's manifest (and arrays, see INPUTS_STAGED), the training subset(s), and NumPy's lr
+    choice for an lr of "chosen" (rules train and train_grid; a seeds job: seeds_job_inputs)."""
+    inputs = {**array_inputs(), "manifest": layout.data_manifest(), "subsets": [subset_file(wildcards)]}
     if getattr(wildcards, "lr", None) == grid.CHOSEN:
         inputs["lr_choice"] = layout.lr_choice(grid.NUMPY, wildcards.batch, wildcards.n)
     return inputs
+
+
+def seeds_job_inputs(wildcards):
+    """The inputs of a seeds job (rule train_seeds): as train_inputs, with every other seed's subset."""
+    return {
+        **array_inputs(),
+        "manifest": layout.data_manifest(),
+        "subsets": [layout.subset(wildcards.n, s) for s in grid.other_seeds(config)],
+        "lr_choice": layout.lr_choice(grid.NUMPY, wildcards.batch, wildcards.n),
+    }
+
+
+def seeds_job_files():
+    """Wildcard patterns of the files of every run of a seeds job (outputs of rule train_seeds),
+    seed after seed, each run's layout.RUN_FILES in the order rule train has them."""
+    return [
+        layout.run_file(name, "{backend}", "{batch}", "{n}", grid.CHOSEN, s)
+        for s in grid.other_seeds(config)
+        for name in layout.RUN_FILES
+    ]
+
+
+def floor_inputs(wildcards):
+    """The inputs of a floor job (rule least_squares_floor): the cache's manifest (and arrays), and
+    every seed's subset of size N'."""
+    seeds = config["training"]["seeds"]
+    return {
+        **array_inputs(),
+        "manifest": layout.data_manifest(),
+        "subsets": [layout.subset(wildcards.n, s) for s in seeds],
+    }
 
 
 def reference_inputs(wildcards):
@@ -413,7 +454,7 @@ def run_benchmark_inputs(wildcards):
 
 
 def floor_benchmarks(wildcards):
-    return [layout.benchmark("least_squares_floor", layout.subset_key(n, s)) for n, s in grid.subset_keys(config)]
+    return [grid.floor_benchmark(n) for n in sorted({n for n, _ in grid.subset_keys(config)})]
 
 
 def caption(name):

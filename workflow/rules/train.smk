@@ -1,11 +1,14 @@
 # Training: one job per (backend, B, N', seed) for the configured lr grid (rule train_grid, the
-# lrs one after another in one process) and one job per run for every other lr (rule train:
-# the lrs the lr search adds, the runs at NumPy's "chosen" lr); the least-squares floor per
-# training subset, the lr choice per point, and the framework-vs-NumPy comparison.
+# lrs in lockstep in one process), one job per NumPy point for its chosen lr on the seeds the lr
+# search leaves out (rule train_seeds) and one job per run for every other run (rule train: the
+# lrs the lr search adds, the frameworks' runs); the least-squares floors per subset size, the
+# lr choice per point, and the framework-vs-NumPy comparison.
 
 
-# A run of the configured lr grid is an output of both training rules: its grid job trains it.
-ruleorder: train_grid > train
+# A run of the configured lr grid is an output of rules train_grid and train: its grid job trains
+# it. A run of the chosen lr on a seed the lr search leaves out is an output of rules train_seeds
+# and train: its point's seeds job trains it.
+ruleorder: train_grid > train_seeds > train
 
 
 #: What both training rules pass their script besides the lrs (params: a change reruns the runs).
@@ -58,6 +61,7 @@ rule train:
     params:
         **TRAINING_PARAMS,
         lrs=run_lrs,
+        seeds=run_seeds,
     message:
         "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} lr={wildcards.lr} seed={wildcards.seed}"
     script:
@@ -90,23 +94,57 @@ rule train_grid:
     params:
         **TRAINING_PARAMS,
         lrs=grid.grid_lr_texts(config),
+        seeds=grid_job_seeds,
     message:
         "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} seed={wildcards.seed} at every lr of the grid"
     script:
         "../../scripts/train.py"
 
 
+# The chosen lr of a NumPy point on every seed the lr search leaves out, one seed after another in
+# one process: the interpreter's start, the imports, the data's check and the validation and test
+# sets' compression are paid once. Each run trains alone (its seconds are its own).
+rule train_seeds:
+    input:
+        unpack(seeds_job_inputs),
+    output:
+        seeds_job_files(),
+    log:
+        layout.log("train_seeds", POINT),
+    benchmark:
+        layout.benchmark("train_seeds", POINT)
+    wildcard_constraints:
+        backend=grid.NUMPY,
+    priority: train_priority
+    conda:
+        training_env
+    threads: 1
+    # 10 minutes per run, as rule train. Doubled on each retry.
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(10 * len(grid.other_seeds(config))),
+    params:
+        **TRAINING_PARAMS,
+        lrs=[grid.CHOSEN] * len(grid.other_seeds(config)),
+        seeds=grid.other_seeds(config),
+    message:
+        "Training {wildcards.backend}: B={wildcards.batch} N'={wildcards.n} at its chosen lr on seeds "
+        + ", ".join(map(str, grid.other_seeds(config)))
+    script:
+        "../../scripts/train.py"
+
+
+# The floors of every seed's subset of one size in one process: the data is checked and read
+# once, and a subset equal to another seed's (the whole training set) is solved once.
 rule least_squares_floor:
     input:
-        **array_inputs(),
-        manifest=layout.data_manifest(),
-        subset=subset_file,
+        unpack(floor_inputs),
     output:
-        layout.floor("{n}", "{seed}"),
+        [layout.floor("{n}", s) for s in config["training"]["seeds"]],
     log:
-        layout.log("least_squares_floor", SUBSET),
+        layout.log("least_squares_floor", layout.floor_job_key("{n}")),
     benchmark:
-        layout.benchmark("least_squares_floor", SUBSET)
+        layout.benchmark("least_squares_floor", layout.floor_job_key("{n}"))
     conda:
         "../envs/numpy.yaml"
     threads: 1
@@ -117,9 +155,10 @@ rule least_squares_floor:
     params:
         arrays=ARRAYS,
         bias=config["training"]["bias"],
+        seeds=config["training"]["seeds"],
         code=code_digest("scripts/least_squares_floor.py"),
     message:
-        "Least-squares floor of N'={wildcards.n} (seed {wildcards.seed})"
+        "Least-squares floors of N'={wildcards.n} (seeds " + ", ".join(map(str, config["training"]["seeds"])) + ")"
     script:
         "../../scripts/least_squares_floor.py"
 
