@@ -100,3 +100,39 @@ def test_a_grid_job_trains_each_lr_as_a_job_of_its_own(tiny_run, tmp_path):
     assert len(without_timings(own / "history.csv")) == 4
     with np.load(shared / "weights.npz") as a, np.load(own / "weights.npz") as b:
         assert a["W"].tobytes() == b["W"].tobytes() and np.any(a["W"] != 0)
+
+
+def test_a_seeds_job_trains_each_seed_as_a_job_of_its_own(tmp_path):
+    """The chosen lr on seeds 1 and 2, trained one after another by the point's seeds job (rule
+    train_seeds, lr_search.seeds: first), and each seed's run of that lr in a job of its own
+    (lr_search.seeds: all, a grid of that lr alone): the same histories and weights, bit for bit.
+    The point's floor job writes each seed's floor of its own subset."""
+    three = TINY | {
+        "training": TINY["training"] | {"seeds": [0, 1, 2]},
+        "lr_search": TINY["lr_search"] | {"max_rounds": 0},
+    }
+    (tmp_path / "first").mkdir()
+    (tmp_path / "alone").mkdir()
+    first = run_tiny(
+        tmp_path / "first",
+        2,
+        three,
+        ["results/lr_choice/numpy/b50_n500_seeds.json", *(f"results/floor/n500_seed{s}.json" for s in (0, 1, 2))],
+    )
+    chosen = json.loads((first / "results/lr_choice/numpy/b50_n500.json").read_text())["chosen_lr"]
+    own_jobs = three | {
+        "grid": TINY["grid"] | {"learning_rates": [chosen]},
+        "lr_search": three["lr_search"] | {"seeds": "all"},
+    }
+    own = f"results/runs/numpy/b50/n500/lr{grid.format_lr(chosen)}/seed{{}}"
+    alone = run_tiny(tmp_path / "alone", 2, own_jobs, [f"{own.format(s)}/summary.json" for s in (1, 2)])
+    assert (first / "logs/train_seeds/numpy/b50_n500.log").exists()
+    for seed in (1, 2):
+        shared, solo = first / f"results/runs/numpy/b50/n500/lrchosen/seed{seed}", alone / own.format(seed)
+        assert json.loads((shared / "summary.json").read_text())["lr"] == chosen
+        assert without_timings(shared / "history.csv") == without_timings(solo / "history.csv")
+        with np.load(shared / "weights.npz") as a, np.load(solo / "weights.npz") as b:
+            assert a["W"].tobytes() == b["W"].tobytes() and np.any(a["W"] != 0)
+    floors = [json.loads((first / f"results/floor/n500_seed{s}.json").read_text()) for s in (0, 1, 2)]
+    assert [(f["n_train"], f["seed"]) for f in floors] == [(500, 0), (500, 1), (500, 2)]
+    assert len({f["test_loss"] for f in floors}) == 3  # three different draws, each solved
