@@ -4,9 +4,13 @@ The same model (``Dense(10)``, zero initialisation, bias following ``params.b``)
 loss (L = 1/(2m) sum ||W^T x_i + b - y_i||^2 per minibatch: half the squared error summed
 over the 10 outputs, averaged over the examples, not Keras' ``"mse"``) and plain
 ``keras.optimizers.SGD(lr)``. Unlike :mod:`.tensorflow_backend` it does **not** follow the
-shared minibatch order: ``fit(shuffle=True)`` draws its own permutation every epoch from
-Keras' global seed (``keras.utils.set_random_seed(seed)``), so it is compared with NumPy
-statistically (final accuracies and their intervals, loss curves), not to rounding error.
+shared minibatch order: ``fit(shuffle=True)`` permutes the examples with Keras' global seed
+(``keras.utils.set_random_seed(seed)``), so it is compared with NumPy statistically (final
+accuracies and their intervals, loss curves), not to rounding error. With that seed set the
+permutation is the **same at every epoch**: each ``fit`` call (and each epoch of one ``fit``)
+starts a new ``tf.data`` iterator whose ``tf.random.shuffle`` runs from the same op seeds,
+so every epoch visits the same minibatches in the same order; :mod:`.pytorch_loader_backend`'s
+sampler draws a new permutation every epoch.
 
 Compiled execution (``jit_compile=True``) and ``steps_per_execution`` (many minibatches per
 call into the compiled function) are Keras' own options for speed; as usually written

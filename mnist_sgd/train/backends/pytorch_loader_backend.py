@@ -6,8 +6,11 @@ The same model (``nn.Linear``, zero initialisation, bias following ``params.b``)
 :mod:`.pytorch_backend` it does **not** follow the shared minibatch order: a
 ``RandomSampler`` seeded with the run's seed permutes the examples every epoch, so it is
 compared with NumPy statistically, not to rounding error. The sampler's permutation is cut
-into minibatches by a ``BatchSampler`` and each minibatch is one indexing of the
-``TensorDataset`` (the default per-example collation costs ~40 % more per epoch here).
+into minibatches by a ``BatchSampler`` and each minibatch is one fetch from the dataset
+(``batch_size=None``: no per-example collation), which turns the minibatch's list of indices
+into one index tensor and gathers its rows with ``index_select``: the same rows in the same
+order as ``TensorDataset``'s ``tensor[list]``, without that indexing's parsing of a Python
+list of ints and its slower advanced-indexing kernel (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -27,6 +30,15 @@ OWN_SHUFFLING = True
 configure_threads(1)
 
 
+class MinibatchDataset(TensorDataset):
+    """A ``TensorDataset`` fetched one whole minibatch at a time: ``data[indices]`` with the
+    ``BatchSampler``'s list of indices gives each tensor's rows ``indices``, in that order."""
+
+    def __getitem__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
+        index = torch.from_numpy(np.array(indices, dtype=np.int64))  # a list of ints, converted at C speed
+        return tuple(tensor.index_select(0, index) for tensor in self.tensors)
+
+
 class Trainer:
     """One epoch of a plain DataLoader loop at a time on X (n, d), one-hot Y (n, k)."""
 
@@ -34,7 +46,7 @@ class Trainer:
         self.dtype = np.dtype(X.dtype)
         d, k = params.W.shape
         self.n, self.batch_size = len(X), int(batch_size)
-        data = TensorDataset(
+        data = MinibatchDataset(
             torch.from_numpy(np.require(X, requirements=["C", "W"])), torch.from_numpy(np.ascontiguousarray(Y))
         )
         sampler = RandomSampler(data, generator=torch.Generator().manual_seed(seed))
