@@ -152,14 +152,17 @@ def build_arrays(
     return manifest
 
 
-def load_split(images_path: str | Path, labels_path: str | Path, dtype: str = "float32") -> Split:
-    """Load one cached split; images converted to ``dtype`` ("float32" or "float64").
+def load_split(images_path: str | Path, labels_path: str | Path, dtype: str | None = "float32") -> Split:
+    """Load one cached split; images converted to ``dtype`` ("float32" or "float64"; None: the
+    file's own, float32).
 
-    Images in the file's dtype (float32) are mapped read-only from the file instead of
-    copied: no 157 MB allocation and copy per training job, only the page cache's pages.
+    Images in the file's dtype are mapped read-only from the file instead of copied: no 157 MB
+    allocation and copy per training job, only the page cache's pages.
     """
     mapped = np.load(images_path, allow_pickle=False, mmap_mode="r")
-    images = np.asarray(mapped).astype(dtype, copy=False)  # a plain ndarray view, or a copy in another dtype
+    images = np.asarray(mapped)  # a plain ndarray view of the mapped file
+    if dtype is not None:
+        images = images.astype(dtype, copy=False)  # a copy in another dtype
     labels = np.load(labels_path, allow_pickle=False)
     return Split(images=images, labels=labels)
 

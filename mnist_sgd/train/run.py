@@ -77,12 +77,14 @@ def load_eval_sets_of_subsets(
     """
     if manifest is not None:
         verify_arrays(arrays, manifest)
-    splits = {name: load_split(arrays[(name, "images")], arrays[(name, "labels")], dtype=dtype) for name in SPLITS}
+    # the files' own dtype, mapped: a subset's rows are converted to ``dtype`` after they are
+    # picked (the float64 floors of a small subset then convert no other rows)
+    splits = {name: load_split(arrays[(name, "images")], arrays[(name, "labels")], dtype=None) for name in SPLITS}
 
     def eval_set(name: str, rows: np.ndarray | None = None) -> EvalSet:
         split = splits[name]
         images, labels = (split.images, split.labels) if rows is None else (split.images[rows], split.labels[rows])
-        return EvalSet(name, np.ascontiguousarray(images), one_hot(labels, dtype), labels)
+        return EvalSet(name, np.ascontiguousarray(images, dtype=dtype), one_hot(labels, dtype), labels)
 
     held_out = [eval_set(name) for name in SPLITS if name != "train"]
     train_sets: list[tuple[np.ndarray, EvalSet]] = []
