@@ -334,13 +334,15 @@ SEARCH_PRIORITY = 10
 def train_priority(wildcards):
     """Scheduling order of training jobs (higher first): NumPy at the comparison point, so
     that its lr choice and the framework runs that wait on it start early, then the
-    framework runs, then the long B = 1 runs; short jobs fill the gaps."""
+    framework runs, then the long B = 1 runs, then every other training job. The jobs
+    nothing but the report waits for (the floors, the step timing: priority 0) fill the
+    gaps and the end, instead of a point's chain of grid job, search rounds and other seeds."""
     point = grid.Point(int(wildcards.batch), int(wildcards.n))
     if wildcards.backend == grid.NUMPY and point == grid.comparison_point(config):
-        return 3
+        return 4
     if wildcards.backend != grid.NUMPY:
-        return 2
-    return 1 if point.batch_size == 1 else 0
+        return 3
+    return 2 if point.batch_size == 1 else 1
 
 
 def run_lrs(wildcards):
