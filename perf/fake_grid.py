@@ -272,12 +272,14 @@ class Fabricator:
                 "seed": seed,
             }
             write_json(record, self.path(layout.floor(n, seed)))
+            self.counts["floors"] += 1
+        for n in sorted({n for n, _ in grid.subset_keys(self.config)}):  # one floor job per N', every seed
+            rng = _rng("floor job", n)
             write_benchmark(
-                self.path(layout.benchmark("least_squares_floor", layout.subset_key(n, seed))),
-                3.0 + 4.0 * n / 50_000 * float(rng.uniform(0.9, 1.2)),
+                self.path(grid.floor_benchmark(n)),
+                3.0 + 4.0 * n / 50_000 * float(rng.uniform(0.9, 1.2)) * len(self.config["training"]["seeds"]),
                 300.0 + 500.0 * n / 50_000,
             )
-            self.counts["floors"] += 1
 
     def lr_search(self, backend: str, point: grid.Point) -> None:
         """Every round of the lr search at one point, as checkpoint lr_search_round runs them (a

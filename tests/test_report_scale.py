@@ -95,7 +95,8 @@ def test_the_report_summarises_jobs_and_framework_comparisons_per_point(fabricat
     provenance = collect(
         config, work, work / layout.data_manifest(), work / layout.mnist_sources(), floor_benchmarks, run_rows
     )
-    assert provenance["timings"]["n_jobs"] == len(jobs) + len(floors)
+    assert provenance["timings"]["n_jobs"] == len(jobs) + len(floor_benchmarks)  # one floor job per N'
+    assert len(floor_benchmarks) == len({int(f.stem.split("_")[0][1:]) for f in floors})
     inputs = ReportInputs(
         tables,
         config,

@@ -356,7 +356,7 @@ def run_seeds(wildcards):
 
 
 def grid_job_seeds(wildcards):
-    """params.seeds of a grid job (rule train_grid): its seed, once per lr of the grid."""
+    """params.seeds of a grid job (of rule train_grid), its seed once per lr of the grid."""
     return [int(wildcards.seed)] * len(config["grid"]["learning_rates"])
 
 
@@ -370,7 +370,7 @@ def train_inputs(wildcards):
 
 
 def seeds_job_inputs(wildcards):
-    """The inputs of a seeds job (rule train_seeds): as train_inputs, with every other seed's subset."""
+    """The inputs of a seeds job (of rule train_seeds), as train_inputs with every other seed's subset."""
     return {
         **array_inputs(),
         "manifest": layout.data_manifest(),
@@ -390,7 +390,7 @@ def seeds_job_files():
 
 
 def floor_inputs(wildcards):
-    """The inputs of a floor job (rule least_squares_floor): the cache's manifest (and arrays), and
+    """The inputs of a floor job (of rule least_squares_floor), the cache's manifest (and arrays) and
     every seed's subset of size N'."""
     seeds = config["training"]["seeds"]
     return {
