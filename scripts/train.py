@@ -39,9 +39,7 @@ with output_to_log(snakemake.log[0]):
     choice_file = snakemake.input.get("lr_choice")  # only for an lr of "chosen"
     choice = json.loads(Path(choice_file).read_text()) if choice_file else None
     seeds = list(dict.fromkeys(int(s) for s in p.seeds))
-    subset_files = snakemake.input.subsets
-    subset_files = [subset_files] if isinstance(subset_files, str) else list(subset_files)
-    subsets = [np.load(f, allow_pickle=False) for f in subset_files]
+    subsets = [np.load(f, allow_pickle=False) for f in snakemake.input.subsets]
     # the arrays: their staged copies where they are inputs (no shared file system), else the parameter
     arrays = arrays_of({**snakemake.params.arrays, **dict(snakemake.input.items())})
     # checked and compressed once; the validation and test sets shared by every seed

@@ -87,12 +87,16 @@ def load_eval_sets_of_subsets(
         return EvalSet(name, np.ascontiguousarray(images, dtype=dtype), one_hot(labels, dtype), labels)
 
     held_out = [eval_set(name) for name in SPLITS if name != "train"]
-    train_sets: list[tuple[np.ndarray, EvalSet]] = []
+    made: list[tuple[np.ndarray, EvalSet]] = []  # each distinct subset's training set
+    per_subset = []
     for subset in subsets:
-        if not any(np.array_equal(subset, rows) for rows, _ in train_sets):
+        train = next((s for rows, s in made if np.array_equal(subset, rows)), None)
+        if train is None:
             whole = np.array_equal(subset, np.arange(len(splits["train"])))
-            train_sets.append((subset, eval_set("train", None if whole else subset)))
-    return [[next(s for rows, s in train_sets if np.array_equal(subset, rows)), *held_out] for subset in subsets]
+            train = eval_set("train", None if whole else subset)
+            made.append((subset, train))
+        per_subset.append([train, *held_out])
+    return per_subset
 
 
 def train_run(
